@@ -70,33 +70,6 @@ def _verifying_receiver(secret: str, status: int = 200) -> Handler:
     return handle
 
 
-@pytest.fixture
-def start_server(local_server: StartServer) -> Iterator[StartServer]:
-    """``local_server``, stopped quickly at teardown.
-
-    ``serve_forever`` only notices a shutdown request at its next 0.5 s poll; poking the listening socket
-    wakes it at once, which keeps this file fast. The ``local_server`` teardown then finds the servers stopped.
-    """
-    started: list[LocalServer] = []
-
-    def start(handler: Handler) -> LocalServer:
-        server = local_server(handler)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        host, port = server.url.removeprefix("http://").rsplit(":", 1)
-        stopper = threading.Thread(target=server.close, daemon=True)
-        stopper.start()
-        while stopper.is_alive():
-            try:
-                socket.create_connection((host, int(port)), timeout=0.05).close()
-            except OSError:
-                pass
-            stopper.join(0.01)
-
-
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -375,9 +348,9 @@ def test_check_url_accepts_public_literal_addresses_without_dns() -> None:
 # --------------------------------------------------------------------------- delivery
 
 
-def test_deliver_ok_and_receiver_verifies(start_server: StartServer) -> None:
+def test_deliver_ok_and_receiver_verifies(local_server: StartServer) -> None:
     secret = generate_secret()
-    server = start_server(_verifying_receiver(secret))
+    server = local_server(_verifying_receiver(secret))
     body = build_payload("product.updated", {"id": 7})
     result = deliver(
         f"{server.url}/hooks/odoo?x=1", secret, body, msg_id="msg_ok", event_type="product.updated", allow=LOCAL
@@ -395,16 +368,16 @@ def test_deliver_ok_and_receiver_verifies(start_server: StartServer) -> None:
     assert request.headers["host"] == server.url.removeprefix("http://")
 
 
-def test_deliver_by_allow_listed_hostname_keeps_host_header(start_server: StartServer) -> None:
+def test_deliver_by_allow_listed_hostname_keeps_host_header(local_server: StartServer) -> None:
     secret = generate_secret()
-    server = start_server(_verifying_receiver(secret))
+    server = local_server(_verifying_receiver(secret))
     port = server.url.rsplit(":", 1)[1]
     result = deliver(f"http://localhost:{port}/", secret, b"{}", msg_id="msg_h", allow=["localhost"])
     assert result.ok, result.error
     assert server.requests[0].headers["host"] == f"localhost:{port}"
 
 
-def test_deliver_failure_then_success_is_deduplicated_by_webhook_id(start_server: StartServer) -> None:
+def test_deliver_failure_then_success_is_deduplicated_by_webhook_id(local_server: StartServer) -> None:
     secret = generate_secret()
     seen: set[str] = set()
     processed: list[Any] = []
@@ -419,7 +392,7 @@ def test_deliver_failure_then_success_is_deduplicated_by_webhook_id(start_server
         status = next(answers)
         return Reply(status, "boom" if status == 500 else "ok")
 
-    server = start_server(receiver)
+    server = local_server(receiver)
     body = build_payload("product.created", {"id": 3})
     first = deliver(server.url, secret, body, msg_id="msg_retry", allow=LOCAL)
     assert not first.ok and first.status == 500 and first.error == "HTTP 500"
@@ -433,8 +406,8 @@ def test_deliver_failure_then_success_is_deduplicated_by_webhook_id(start_server
     second.raise_for_error()
 
 
-def test_deliver_gone(start_server: StartServer) -> None:
-    server = start_server(lambda request: Reply(410, "endpoint removed"))
+def test_deliver_gone(local_server: StartServer) -> None:
+    server = local_server(lambda request: Reply(410, "endpoint removed"))
     result = deliver(server.url, generate_secret(), b"{}", msg_id="msg_gone", allow=LOCAL)
     assert result.gone and not result.ok and result.status == 410 and "410" in (result.error or "")
     with pytest.raises(DeliveryError) as info:
@@ -442,16 +415,16 @@ def test_deliver_gone(start_server: StartServer) -> None:
     assert info.value.code == "gone"
 
 
-def test_deliver_reads_numeric_retry_after(start_server: StartServer) -> None:
-    server = start_server(lambda request: Reply(429, "slow down", headers={"Retry-After": "7"}))
+def test_deliver_reads_numeric_retry_after(local_server: StartServer) -> None:
+    server = local_server(lambda request: Reply(429, "slow down", headers={"Retry-After": "7"}))
     result = deliver(server.url, generate_secret(), b"{}", msg_id="msg_429", allow=LOCAL)
     assert result.status == 429 and not result.ok and result.retry_after == 7.0
     assert next_retry_delay(1, retry_after=result.retry_after, rng=random.Random(0)) == 7.0
 
 
-def test_deliver_never_follows_redirects(start_server: StartServer) -> None:
-    other = start_server(lambda request: Reply(200, "should never be reached"))
-    server = start_server(lambda request: Reply(302, headers={"Location": f"{other.url}/"}))
+def test_deliver_never_follows_redirects(local_server: StartServer) -> None:
+    other = local_server(lambda request: Reply(200, "should never be reached"))
+    server = local_server(lambda request: Reply(302, headers={"Location": f"{other.url}/"}))
     result = deliver(server.url, generate_secret(), b"{}", msg_id="msg_302", allow=LOCAL)
     assert not result.ok and result.status == 302
     assert "redirect" in (result.error or "") and other.url in (result.error or "")
@@ -459,8 +432,8 @@ def test_deliver_never_follows_redirects(start_server: StartServer) -> None:
     assert other.requests == []
 
 
-def test_redirect_to_metadata_is_reported_unsafe(start_server: StartServer) -> None:
-    server = start_server(lambda request: Reply(307, headers={"Location": "http://169.254.169.254/latest/"}))
+def test_redirect_to_metadata_is_reported_unsafe(local_server: StartServer) -> None:
+    server = local_server(lambda request: Reply(307, headers={"Location": "http://169.254.169.254/latest/"}))
     result = deliver(server.url, generate_secret(), b"{}", msg_id="msg_307", allow=LOCAL)
     assert not result.ok and result.status == 307
     assert "redirect refused" in (result.error or "") and "unsafe" in (result.error or "")
@@ -473,8 +446,8 @@ def test_deliver_connection_refused_returns_a_result() -> None:
     assert result.error and "connection failed" in result.error
 
 
-def test_deliver_slow_receiver_times_out(start_server: StartServer) -> None:
-    server = start_server(lambda request: Reply(200, "late", delay=1.5))
+def test_deliver_slow_receiver_times_out(local_server: StartServer) -> None:
+    server = local_server(lambda request: Reply(200, "late", delay=1.5))
     started = time.monotonic()
     result = deliver(server.url, generate_secret(), b"{}", msg_id="msg_slow", allow=LOCAL, timeout=0.5)
     elapsed = time.monotonic() - started
@@ -537,15 +510,15 @@ def test_deliver_deadline_covers_a_stalled_tls_handshake() -> None:
     assert elapsed < 1.0
 
 
-def test_deliver_percent_encodes_the_request_target(start_server: StartServer) -> None:
-    server = start_server(lambda request: Reply(204))
+def test_deliver_percent_encodes_the_request_target(local_server: StartServer) -> None:
+    server = local_server(lambda request: Reply(204))
     result = deliver(f"{server.url}/hooks/café?shop=ü&x=%2F", generate_secret(), b"{}", msg_id="msg_q", allow=LOCAL)
     assert result.ok, result.error
     assert server.requests[0].path == "/hooks/caf%C3%A9?shop=%C3%BC&x=%2F"
 
 
-def test_deliver_refuses_unsafe_target_before_connecting(start_server: StartServer) -> None:
-    server = start_server(lambda request: Reply(200))
+def test_deliver_refuses_unsafe_target_before_connecting(local_server: StartServer) -> None:
+    server = local_server(lambda request: Reply(200))
     with pytest.raises(UnsafeURLError):
         deliver(server.url, generate_secret(), b"{}", msg_id="msg_unsafe")
     port = server.url.rsplit(":", 1)[1]
@@ -556,15 +529,15 @@ def test_deliver_refuses_unsafe_target_before_connecting(start_server: StartServ
     assert server.requests == []
 
 
-def test_deliver_with_bad_secret_raises_before_connecting(start_server: StartServer) -> None:
-    server = start_server(lambda request: Reply(200))
+def test_deliver_with_bad_secret_raises_before_connecting(local_server: StartServer) -> None:
+    server = local_server(lambda request: Reply(200))
     with pytest.raises(WebhookVerificationError):
         deliver(server.url, "not-a-secret", b"{}", msg_id="msg_1", allow=LOCAL)
     assert server.requests == []
 
 
-def test_deliver_truncates_the_response_excerpt(start_server: StartServer) -> None:
-    server = start_server(lambda request: Reply(500, "line1\r\nInjected: yes\n" + "x" * 10_000))
+def test_deliver_truncates_the_response_excerpt(local_server: StartServer) -> None:
+    server = local_server(lambda request: Reply(500, "line1\r\nInjected: yes\n" + "x" * 10_000))
     result = deliver(server.url, generate_secret(), b"{}", msg_id="msg_big", allow=LOCAL)
     assert result.status == 500
     assert len(result.response_excerpt) <= 512
