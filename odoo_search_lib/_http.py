@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -63,7 +62,7 @@ def post_json(
             if exc.code not in RETRY_STATUSES:
                 raise error(f"{url} refused the request: {last_failure}") from None
             retry_after = _retry_after(exc.headers.get("Retry-After"))
-        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as exc:
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             reason = getattr(exc, "reason", exc)
             last_failure = f"{type(reason).__name__}: {reason}"
         if attempt < max_retries:
