@@ -1,0 +1,170 @@
+"""The ``VectorStore`` protocol and what both backends share.
+
+A store holds collections (one per tenant, document kind and vector space) and
+aliases that point at them, so a full reindex can build a new collection and
+switch the alias in one step. Every collection has the same shape:
+
+- named vectors ``dense`` (cosine), ``bm25`` and ``chars`` (sparse, IDF);
+- payload indexes on the filter fields of :data:`PAYLOAD_SCHEMA`;
+- point ids derived from the caller's document id (:func:`point_id`), the
+  document id itself kept in the payload as ``doc_id``.
+
+Flags are stored as 0/1 integers: the embedded engine's ``MatchValue(True)``
+matches nothing on boolean payloads, and integers behave the same on every
+backend.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..sparse import SparseVector
+from ..types import Filters
+
+__all__ = [
+    "Condition",
+    "PAYLOAD_SCHEMA",
+    "Point",
+    "ScoredPoint",
+    "SignalQuery",
+    "VectorStore",
+    "filter_conditions",
+    "point_id",
+]
+
+_ID_NAMESPACE = uuid.UUID("6f1c8d4e-2b7a-5e39-9c0d-4f8a1b2c3d4e")
+
+#: Payload fields with an index, and their type.
+PAYLOAD_SCHEMA: Mapping[str, Literal["keyword", "integer", "float"]] = {
+    "doc_id": "keyword",
+    "kind": "keyword",
+    "categories": "keyword",
+    "company_id": "integer",
+    "in_stock": "integer",
+    "published": "integer",
+    "price": "float",
+}
+
+SIGNALS = ("dense", "bm25", "chars")
+
+
+def point_id(doc_id: str) -> str:
+    """The store's UUID for a caller's document id (stable across runs and backends)."""
+    return str(uuid.uuid5(_ID_NAMESPACE, doc_id))
+
+
+@dataclass(frozen=True)
+class Point:
+    """A document ready for the store: its id, its three vectors and its payload."""
+
+    doc_id: str
+    dense: np.ndarray
+    bm25: SparseVector
+    chars: SparseVector
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class SignalQuery:
+    """One retrieval stage: nearest neighbours of ``vector`` in the named vector ``using``."""
+
+    using: Literal["dense", "bm25", "chars"]
+    vector: np.ndarray | SparseVector
+    limit: int
+
+
+@dataclass(frozen=True)
+class ScoredPoint:
+    doc_id: str
+    score: float
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A backend-neutral filter condition: ``key`` matches ``value`` (one of), or lies in a range."""
+
+    key: str
+    any_of: tuple[int | str, ...] | None = None
+    gte: float | None = None
+    lte: float | None = None
+
+
+def filter_conditions(filters: Filters | None) -> list[Condition]:
+    """Translate :class:`Filters` into conditions every backend can express."""
+    if filters is None:
+        return []
+    conditions: list[Condition] = []
+    if filters.kind is not None:
+        conditions.append(Condition("kind", any_of=(filters.kind,)))
+    if filters.company_ids is not None:
+        # Documents without a company (stored as 0) are shared by all companies.
+        conditions.append(Condition("company_id", any_of=tuple(sorted({0, *filters.company_ids}))))
+    if filters.category:
+        conditions.append(Condition("categories", any_of=(category_key(filters.category),)))
+    if filters.price_min is not None or filters.price_max is not None:
+        conditions.append(Condition("price", gte=filters.price_min, lte=filters.price_max))
+    if filters.in_stock is not None:
+        conditions.append(Condition("in_stock", any_of=(int(filters.in_stock),)))
+    if filters.published is not None:
+        conditions.append(Condition("published", any_of=(int(filters.published),)))
+    return conditions
+
+
+def category_key(path: str) -> str:
+    """Canonical form of a category path for exact matching (case and spacing insensitive)."""
+    return " > ".join(part.strip().casefold() for part in path.split(">") if part.strip())
+
+
+@runtime_checkable
+class VectorStore(Protocol):
+    """What the searcher and the indexer need from a vector database."""
+
+    backend: str
+
+    def create_collection(self, name: str, dense_dim: int) -> None:
+        """Create an empty collection with the three named vectors and the payload indexes."""
+        ...
+
+    def drop_collection(self, name: str) -> None:
+        """Delete a collection and its data; unknown names are ignored."""
+        ...
+
+    def collection_exists(self, name: str) -> bool: ...
+
+    def list_collections(self) -> list[str]: ...
+
+    def get_alias(self, alias: str) -> str | None:
+        """The collection ``alias`` points at, or ``None``."""
+        ...
+
+    def set_alias(self, alias: str, collection: str) -> None:
+        """Point ``alias`` at ``collection`` atomically: readers see the old or the new one."""
+        ...
+
+    def upsert(self, collection: str, points: Sequence[Point]) -> None: ...
+
+    def delete(self, collection: str, doc_ids: Sequence[str]) -> None: ...
+
+    def count(self, collection: str, filters: Filters | None = None) -> int: ...
+
+    def retrieve(self, collection: str, doc_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+        """Payloads of the given documents that exist, keyed by document id."""
+        ...
+
+    def query(
+        self, collection: str, queries: Sequence[SignalQuery], filters: Filters | None = None
+    ) -> list[list[ScoredPoint]]:
+        """Run the retrieval stages as one batch; each list is best first."""
+        ...
+
+    def optimize(self, collection: str) -> None:
+        """Finish background work (index building) after a bulk load; may be a no-op."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,282 @@
+"""The embedded backend: Qdrant's engine in-process (``qdrant-edge-py``), persistent on disk.
+
+Layout of a store directory::
+
+    <path>/.lock               flock held while a process has the store open
+    <path>/aliases.json        {"alias": "collection"}, replaced atomically
+    <path>/collections/<name>/ one Qdrant Edge shard per collection
+
+The store is single-process by design: a second process (an Odoo prefork
+worker, a second Odoo node, a CLI run) gets :class:`StoreLockedError` at once
+instead of a corrupted directory. Point such deployments at a Qdrant server.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import qdrant_edge as qe
+
+from ..exceptions import StoreError, StoreLockedError
+from ..sparse import SparseVector
+from ..types import Filters
+from .base import PAYLOAD_SCHEMA, Condition, Point, ScoredPoint, SignalQuery, filter_conditions, point_id
+
+__all__ = ["EdgeStore"]
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$")
+_SCHEMA_TYPES = {
+    "keyword": qe.PayloadSchemaType.Keyword,
+    "integer": qe.PayloadSchemaType.Integer,
+    "float": qe.PayloadSchemaType.Float,
+}
+
+
+class EdgeStore:
+    """A directory of embedded Qdrant shards, one per collection."""
+
+    backend = "edge"
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        try:
+            (self.path / "collections").mkdir(parents=True, exist_ok=True)
+            self._lock_file = open(self.path / ".lock", "a+")  # noqa: SIM115 - held for the store's life
+        except OSError as exc:
+            raise StoreError(f"cannot open the embedded store at {self.path}: {exc}") from exc
+        try:
+            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.seek(0)
+            holder = self._lock_file.read().strip() or "another process"
+            self._lock_file.close()
+            raise StoreLockedError(
+                f"the embedded store {self.path} is already open by {holder}. The embedded store serves one "
+                "process only: with Odoo workers > 0 or several processes, use a Qdrant server "
+                "(store backend 'qdrant' with its URL)."
+            ) from None
+        self._lock_file.seek(0)
+        self._lock_file.truncate()
+        self._lock_file.write(f"pid {os.getpid()}")
+        self._lock_file.flush()
+        self._shards: dict[str, qe.EdgeShard] = {}
+        self._mutex = threading.RLock()
+        self._closed = False
+
+    # -- collections -------------------------------------------------------
+
+    def _dir(self, name: str) -> Path:
+        if not _NAME_RE.match(name):
+            raise StoreError(f"invalid collection name {name!r}")
+        return self.path / "collections" / name
+
+    def _shard(self, name: str) -> qe.EdgeShard:
+        self._check_open()
+        shard = self._shards.get(name)
+        if shard is not None:
+            return shard
+        with self._mutex:
+            if name not in self._shards:
+                directory = self._dir(name)
+                if not directory.is_dir():
+                    raise StoreError(f"collection {name!r} does not exist in {self.path}")
+                try:
+                    self._shards[name] = qe.EdgeShard.load(str(directory))
+                except Exception as exc:  # the binding raises plain Exception
+                    raise _translate(exc, directory) from exc
+            return self._shards[name]
+
+    def create_collection(self, name: str, dense_dim: int) -> None:
+        self._check_open()
+        directory = self._dir(name)
+        with self._mutex:
+            if directory.exists():
+                raise StoreError(f"collection {name!r} already exists in {self.path}")
+            config = qe.EdgeConfig(
+                vectors={"dense": qe.EdgeVectorParams(size=dense_dim, distance=qe.Distance.Cosine)},
+                sparse_vectors={
+                    "bm25": qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf),
+                    "chars": qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf),
+                },
+            )
+            try:
+                shard = qe.EdgeShard.create(str(directory), config)
+                for field, kind in PAYLOAD_SCHEMA.items():
+                    shard.update(qe.UpdateOperation.create_field_index(field, _SCHEMA_TYPES[kind]))
+            except Exception as exc:
+                shutil.rmtree(directory, ignore_errors=True)
+                raise _translate(exc, directory) from exc
+            self._shards[name] = shard
+
+    def drop_collection(self, name: str) -> None:
+        self._check_open()
+        directory = self._dir(name)
+        with self._mutex:
+            shard = self._shards.pop(name, None)
+            if shard is not None:
+                shard.close()
+            shutil.rmtree(directory, ignore_errors=True)
+            aliases = {alias: target for alias, target in self._aliases().items() if target != name}
+            self._write_aliases(aliases)
+
+    def collection_exists(self, name: str) -> bool:
+        return self._dir(name).is_dir()
+
+    def list_collections(self) -> list[str]:
+        return sorted(entry.name for entry in (self.path / "collections").iterdir() if entry.is_dir())
+
+    # -- aliases -----------------------------------------------------------
+
+    def _aliases(self) -> dict[str, str]:
+        try:
+            return json.loads((self.path / "aliases.json").read_text())
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"cannot read {self.path / 'aliases.json'}: {exc}") from exc
+
+    def _write_aliases(self, aliases: Mapping[str, str]) -> None:
+        tmp = self.path / "aliases.json.tmp"
+        tmp.write_text(json.dumps(dict(sorted(aliases.items())), indent=1))
+        os.replace(tmp, self.path / "aliases.json")  # atomic on POSIX
+
+    def get_alias(self, alias: str) -> str | None:
+        return self._aliases().get(alias)
+
+    def set_alias(self, alias: str, collection: str) -> None:
+        self._check_open()
+        if not self.collection_exists(collection):
+            raise StoreError(f"cannot point alias {alias!r} at missing collection {collection!r}")
+        with self._mutex:
+            self._shard(collection).flush()
+            aliases = self._aliases()
+            aliases[alias] = collection
+            self._write_aliases(aliases)
+
+    # -- points ------------------------------------------------------------
+
+    def upsert(self, collection: str, points: Sequence[Point]) -> None:
+        if not points:
+            return
+        shard = self._shard(collection)
+        edge_points = [
+            qe.Point(
+                id=point_id(point.doc_id),
+                vector={
+                    "dense": point.dense.tolist(),
+                    "bm25": _sparse(point.bm25),
+                    "chars": _sparse(point.chars),
+                },
+                payload={**point.payload, "doc_id": point.doc_id},
+            )
+            for point in points
+        ]
+        self._apply(shard, qe.UpdateOperation.upsert_points(edge_points))
+
+    def delete(self, collection: str, doc_ids: Sequence[str]) -> None:
+        if doc_ids:
+            shard = self._shard(collection)
+            self._apply(shard, qe.UpdateOperation.delete_points([point_id(doc_id) for doc_id in doc_ids]))
+
+    def _apply(self, shard: qe.EdgeShard, operation: qe.UpdateOperation) -> None:
+        try:
+            shard.update(operation)
+        except Exception as exc:
+            raise StoreError(f"the embedded store rejected an update: {exc}") from exc
+
+    def optimize(self, collection: str) -> None:
+        """Build the HNSW and sparse indexes now (the embedded engine has no background optimizer)."""
+        shard = self._shard(collection)
+        try:
+            shard.optimize()
+            shard.flush()
+        except Exception as exc:
+            raise StoreError(f"the embedded store failed to optimise {collection!r}: {exc}") from exc
+
+    def count(self, collection: str, filters: Filters | None = None) -> int:
+        return self._shard(collection).count(qe.CountRequest(filter=_filter(filter_conditions(filters)), exact=True))
+
+    def retrieve(self, collection: str, doc_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+        records = self._shard(collection).retrieve([point_id(doc_id) for doc_id in doc_ids], with_payload=True)
+        return {record.payload["doc_id"]: record.payload for record in records if record.payload}
+
+    def query(
+        self, collection: str, queries: Sequence[SignalQuery], filters: Filters | None = None
+    ) -> list[list[ScoredPoint]]:
+        shard = self._shard(collection)
+        edge_filter = _filter(filter_conditions(filters))
+        requests = []
+        for query in queries:
+            vector = _sparse(query.vector) if isinstance(query.vector, SparseVector) else query.vector.tolist()
+            requests.append(
+                qe.QueryRequest(
+                    limit=query.limit,
+                    query=qe.Query.Nearest(vector, using=query.using),
+                    filter=edge_filter,
+                    with_payload=True,
+                )
+            )
+        try:
+            batches = shard.query_batch(qe.QueryBatchRequest(requests))
+        except Exception as exc:
+            raise StoreError(f"the embedded store failed a query: {exc}") from exc
+        return [[ScoredPoint(p.payload["doc_id"], p.score, p.payload) for p in batch] for batch in batches]
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        with self._mutex:
+            for shard in self._shards.values():
+                shard.close()
+            self._shards.clear()
+            self._closed = True
+            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
+            self._lock_file.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"the embedded store {self.path} is closed")
+
+    def __enter__(self) -> EdgeStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _sparse(vector: SparseVector) -> qe.SparseVector:
+    return qe.SparseVector(list(vector.indices), list(vector.values))
+
+
+def _filter(conditions: list[Condition]) -> qe.Filter | None:
+    if not conditions:
+        return None
+    must = []
+    for condition in conditions:
+        if condition.any_of is not None:
+            match = (
+                qe.MatchValue(condition.any_of[0])
+                if len(condition.any_of) == 1
+                else qe.MatchAny(list(condition.any_of))
+            )
+            must.append(qe.FieldCondition(condition.key, match=match))
+        else:
+            must.append(qe.FieldCondition(condition.key, range=qe.RangeFloat(gte=condition.gte, lte=condition.lte)))
+    return qe.Filter(must=must)
+
+
+def _translate(exc: Exception, directory: Path) -> StoreError:
+    if "WouldBlock" in str(exc):
+        return StoreLockedError(
+            f"the embedded collection {directory} is open in another process; the embedded store serves one "
+            "process only (use a Qdrant server for several)"
+        )
+    return StoreError(f"the embedded store failed at {directory}: {exc}")
