@@ -1,0 +1,278 @@
+"""Documents in: the JSON Lines import format, validation, and what gets indexed.
+
+Import format, one JSON object per line::
+
+    {"id": "p1", "name": "Camiseta Básica", "description": "...", "category": "Roupas > Camisetas",
+     "attributes": {"Cor": "Preta"}, "price": 49.9, "in_stock": true, "tags": ["algodão"], "company_id": 1}
+
+``id`` and ``name`` are required. A bad line is reported with its number;
+:func:`load_jsonl` either stops at the first one (``on_error="stop"``) or skips
+it and goes on (``on_error="skip"``). A repeated id keeps the last record and
+is reported.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .exceptions import DocumentError
+from .store.base import category_key
+from .types import Document
+
+__all__ = ["LoadReport", "dense_text", "document_from_dict", "load_jsonl", "payload", "sparse_text", "typo_text"]
+
+MAX_LINE_BYTES = 2 * 1024 * 1024
+MAX_ID_LENGTH = 200
+MAX_NAME_LENGTH = 1000
+#: Characters of the description that reach the sparse index (long texts add noise, not recall).
+MAX_DESCRIPTION_CHARS = 20_000
+#: Characters of the description that reach the dense embedder (its cost grows with length).
+DENSE_DESCRIPTION_CHARS = 240
+_KNOWN_KEYS = frozenset(
+    {
+        "id",
+        "name",
+        "description",
+        "category",
+        "attributes",
+        "price",
+        "currency",
+        "in_stock",
+        "published",
+        "tags",
+        "company_id",
+        "kind",
+        "extra",
+    }
+)
+
+
+@dataclass
+class LoadReport:
+    """What :func:`load_jsonl` read: the documents, the skipped lines and the repeated ids."""
+
+    documents: list[Document] = field(default_factory=list)
+    errors: list[DocumentError] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    lines: int = 0
+
+
+def load_jsonl(path: str | os.PathLike[str], *, on_error: Literal["stop", "skip"] = "stop") -> LoadReport:
+    """Read and validate a JSON Lines product file.
+
+    Raises :class:`DocumentError` (with the line number) on the first bad line
+    when ``on_error="stop"``, or if the file cannot be read at all.
+    """
+    if on_error not in ("stop", "skip"):
+        raise ValueError("on_error must be 'stop' or 'skip'")
+    report = LoadReport()
+    by_id: dict[str, Document] = {}
+    for number, raw in _lines(path):
+        report.lines = number
+        if not raw.strip():
+            continue
+        try:
+            document = _parse_line(raw, number)
+        except DocumentError as exc:
+            if on_error == "stop":
+                raise
+            report.errors.append(exc)
+            continue
+        if document.id in by_id:
+            report.duplicates.append(document.id)
+            del by_id[document.id]  # re-insert so the order follows the last occurrence
+        by_id[document.id] = document
+    report.documents = list(by_id.values())
+    return report
+
+
+def _lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes]]:
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise DocumentError(f"cannot read {path}: {exc.strerror or exc}", code="unreadable_file") from exc
+    with handle:
+        number = 0
+        while True:
+            raw = handle.readline(MAX_LINE_BYTES + 1)
+            if not raw:
+                return
+            number += 1
+            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                # Skip the rest of the oversized line so the next one starts clean.
+                while (rest := handle.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                    pass
+                yield number, b"\x00oversized"
+                continue
+            yield number, raw
+
+
+def _parse_line(raw: bytes, number: int) -> Document:
+    if raw == b"\x00oversized":
+        raise DocumentError(f"longer than {MAX_LINE_BYTES} bytes", line=number, code="line_too_long")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(f"not valid UTF-8 (byte {exc.start})", line=number, code="not_utf8") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise DocumentError(f"not valid JSON: {exc}", line=number, code="bad_json") from None
+    return document_from_dict(data, line=number)
+
+
+def document_from_dict(data: Any, *, line: int | None = None) -> Document:
+    """Validate one record of the import format and build a :class:`Document`."""
+    if not isinstance(data, Mapping):
+        raise DocumentError("a record must be a JSON object", line=line, code="not_an_object")
+    unknown = sorted(set(data) - _KNOWN_KEYS)
+    if unknown:
+        raise DocumentError(f"unknown field {unknown[0]!r}", line=line, code="unknown_field")
+    doc_id = data.get("id")
+    if isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)) or not str(doc_id).strip():
+        raise DocumentError("'id' is required and must be a non-empty string", line=line, code="missing_id")
+    doc_id = str(doc_id).strip()
+    if len(doc_id) > MAX_ID_LENGTH:
+        raise DocumentError(f"'id' is longer than {MAX_ID_LENGTH} characters", line=line, code="bad_id")
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise DocumentError(f"record {doc_id!r}: 'name' is required", line=line, code="missing_name")
+    if len(name) > MAX_NAME_LENGTH:
+        raise DocumentError(f"record {doc_id!r}: 'name' is too long", line=line, code="bad_name")
+
+    def text_field(key: str) -> str:
+        value = data.get(key)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise DocumentError(f"record {doc_id!r}: {key!r} must be a string", line=line, code="bad_field")
+        return value
+
+    attributes, tags, price, flags, company_id, extra = _optional_fields(data, doc_id, line)
+    return Document(
+        id=doc_id,
+        name=name.strip(),
+        description=text_field("description"),
+        category=text_field("category"),
+        attributes={str(k): str(v) for k, v in attributes.items()},
+        price=float(price) if price is not None else None,
+        currency=text_field("currency"),
+        in_stock=flags["in_stock"],
+        published=flags["published"],
+        tags=tuple(tags),
+        company_id=company_id,
+        kind=text_field("kind") or "product",
+        extra=dict(extra),
+    )
+
+
+def _optional_fields(data: Mapping[str, Any], doc_id: str, line: int | None) -> tuple[Any, ...]:
+    """Validate the optional fields of a record (attributes, tags, price, flags, company, extra)."""
+
+    def fail(message: str) -> DocumentError:
+        return DocumentError(f"record {doc_id!r}: {message}", line=line, code="bad_field")
+
+    attributes = data.get("attributes") or {}
+    if not isinstance(attributes, Mapping) or not all(
+        isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in attributes.values()
+    ):
+        raise fail("'attributes' must be an object of text or number values")
+    tags = data.get("tags") or []
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise fail("'tags' must be a list of strings")
+    price = data.get("price")
+    if price is not None and (
+        isinstance(price, bool) or not isinstance(price, (int, float)) or not math.isfinite(price) or price < 0
+    ):
+        raise fail("'price' must be a number >= 0")
+    flags = {}
+    for key in ("in_stock", "published"):
+        value = data.get(key, True)
+        if not isinstance(value, bool):
+            raise fail(f"{key!r} must be true or false")
+        flags[key] = value
+    company_id = data.get("company_id")
+    if company_id is not None and (isinstance(company_id, bool) or not isinstance(company_id, int) or company_id < 1):
+        raise fail("'company_id' must be a positive integer")
+    extra = data.get("extra") or {}
+    if not isinstance(extra, Mapping):
+        raise fail("'extra' must be an object")
+    return attributes, tags, price, flags, company_id, extra
+
+
+def sparse_text(document: Document) -> str:
+    """The text BM25 indexes: the name counts twice, then category, attribute values, tags, description.
+
+    Attribute names ("Cor", "Tamanho") are left out: every product has them, and short ones collide
+    with stems of unrelated words.
+    """
+    attributes = " ".join(document.attributes.values())
+    return "\n".join(
+        part
+        for part in (
+            document.name,
+            document.name,
+            " ".join(document.category_path),
+            attributes,
+            " ".join(document.tags),
+            document.description[:MAX_DESCRIPTION_CHARS],
+        )
+        if part
+    )
+
+
+def dense_text(document: Document) -> str:
+    """The text the dense model embeds: the facts first, then the start of the description."""
+    parts = [document.name]
+    if document.category_path:
+        parts.append(
+            document.category_path[-1] if len(document.category_path) == 1 else " / ".join(document.category_path)
+        )
+    if document.attributes:
+        parts.append(", ".join(f"{key}: {value}" for key, value in document.attributes.items()))
+    if document.tags:
+        parts.append(", ".join(document.tags))
+    if document.description:
+        parts.append(_clip(document.description, DENSE_DESCRIPTION_CHARS))
+    return ". ".join(parts)
+
+
+def typo_text(document: Document) -> str:
+    """The short text cut into character n-grams: name, category leaf, attribute values, tags."""
+    leaf = document.category_path[-1] if document.category_path else ""
+    return " ".join([document.name, leaf, *document.attributes.values(), *document.tags])
+
+
+def payload(document: Document) -> dict[str, Any]:
+    """What the store keeps next to the vectors (filters and display fields, no long text)."""
+    path = document.category_path
+    result: dict[str, Any] = {
+        **document.extra,
+        "name": document.name,
+        "kind": document.kind,
+        "category": " > ".join(path),
+        "categories": [category_key(" > ".join(path[: depth + 1])) for depth in range(len(path))],
+        "company_id": document.company_id or 0,
+        "in_stock": int(document.in_stock),
+        "published": int(document.published),
+        "attributes": dict(document.attributes),
+        "tags": list(document.tags),
+    }
+    if document.price is not None:
+        result["price"] = document.price
+    if document.currency:
+        result["currency"] = document.currency
+    return result
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit]

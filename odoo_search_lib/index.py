@@ -1,0 +1,203 @@
+"""``SearchIndex``: the one facade callers use (the Odoo addons, the CLI).
+
+It owns the encoders, the embedder and the store of one tenant, names the
+collections, and keeps an alias on the live one::
+
+    alias       <prefix>_<tenant>_<kind>_<embedder fingerprint>
+    collection  <alias>_<build timestamp>
+
+Upserts go to the live collection (created on first use). :meth:`reindex`
+builds a fresh collection and switches the alias only when the build is
+complete, so searches never see a half-built index, and a model change
+(a new fingerprint) lands in a new collection instead of mixing vectors.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from .config import Settings
+from .documents import dense_text, payload, sparse_text, typo_text
+from .embeddings import Embedder, fingerprint, make_embedder
+from .exceptions import IndexNotBuiltError
+from .search import HybridSearcher
+from .sparse import BM25Encoder, CharNgramEncoder
+from .store import Point, VectorStore, open_store
+from .text import Analyzer
+from .types import Document, Filters, SearchResult
+
+__all__ = ["Progress", "SearchIndex"]
+
+#: ``progress(done, total)`` is called after each batch; ``total`` may be ``None``.
+Progress = Callable[[int, "int | None"], None]
+
+
+class SearchIndex:
+    """Index and search the documents of one tenant and one kind."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        kind: str = "product",
+        embedder: Embedder | None = None,
+        store: VectorStore | None = None,
+    ) -> None:
+        self.settings = settings
+        self.kind = kind
+        self.embedder = embedder or make_embedder(settings.embedder)
+        self._owns_store = store is None
+        self.store = store or open_store(settings.store)
+        analyzer = Analyzer(settings.language)
+        self.bm25 = BM25Encoder(analyzer, avg_len=settings.search.bm25_avg_len)
+        self.chars = CharNgramEncoder(analyzer)
+        self.searcher = HybridSearcher(
+            self.store, self.collection, self.embedder, self.bm25, self.chars, settings.search
+        )
+
+    @property
+    def alias(self) -> str:
+        raw = f"{self.settings.store.prefix}_{self.settings.tenant}_{self.kind}_{fingerprint(self.embedder)}"
+        return re.sub(r"[^A-Za-z0-9_.-]", "-", raw)
+
+    def collection(self) -> str:
+        """The live collection, or :class:`IndexNotBuiltError` if nothing was indexed yet."""
+        name = self.store.get_alias(self.alias)
+        if name is None:
+            raise IndexNotBuiltError(
+                f"nothing is indexed yet for tenant {self.settings.tenant!r} "
+                f"({self.kind}, {fingerprint(self.embedder)}): index or reindex first"
+            )
+        return name
+
+    def _ensure_collection(self) -> str:
+        name = self.store.get_alias(self.alias)
+        if name is None:
+            name = self._new_collection()
+            self.store.set_alias(self.alias, name)
+        return name
+
+    def _new_collection(self) -> str:
+        name = f"{self.alias}_{time.time_ns() // 1_000_000}"
+        self.store.create_collection(name, self.embedder.dim)
+        return name
+
+    # -- writing -----------------------------------------------------------
+
+    def encode(self, documents: Sequence[Document]) -> list[Point]:
+        """Turn documents into points: one batched embedder call, sparse vectors, payloads."""
+        vectors = self.embedder.embed_documents([dense_text(doc) for doc in documents])
+        return [
+            Point(point.doc_id, vector, point.bm25, point.chars, point.payload)
+            for point, vector in zip(self.encode_sparse(documents), vectors, strict=False)
+        ]
+
+    def encode_sparse(self, documents: Sequence[Document]) -> list[Point]:
+        """Points with sparse vectors and payloads, and an empty dense vector to fill in."""
+        empty = np.zeros(0, dtype=np.float32)
+        return [
+            Point(
+                doc_id=doc.id,
+                dense=empty,
+                bm25=self.bm25.encode_document(sparse_text(doc)),
+                chars=self.chars.encode_document(typo_text(doc)),
+                payload=payload(doc),
+            )
+            for doc in documents
+        ]
+
+    def upsert(
+        self,
+        documents: Iterable[Document],
+        *,
+        batch_size: int = 128,
+        progress: Progress | None = None,
+        total: int | None = None,
+    ) -> int:
+        """Add or replace documents in the live collection; returns how many were written."""
+        return self._write(self._ensure_collection(), documents, batch_size, progress, total)
+
+    def delete(self, doc_ids: Sequence[str]) -> None:
+        """Remove documents from the live collection (unknown ids are ignored)."""
+        name = self.store.get_alias(self.alias)
+        if name is not None and doc_ids:
+            self.store.delete(name, list(doc_ids))
+
+    def reindex(
+        self,
+        documents: Iterable[Document],
+        *,
+        batch_size: int = 128,
+        progress: Progress | None = None,
+        total: int | None = None,
+    ) -> str:
+        """Rebuild into a new collection, switch the alias, drop the old one; returns the new name.
+
+        If the build fails, the new collection is dropped and the live one is untouched.
+        """
+        old = self.store.get_alias(self.alias)
+        name = self._new_collection()
+        try:
+            self._write(name, documents, batch_size, progress, total)
+            self.store.optimize(name)
+        except BaseException:
+            self.store.drop_collection(name)
+            raise
+        self.store.set_alias(self.alias, name)
+        if old is not None and old != name:
+            self.store.drop_collection(old)
+        return name
+
+    def _write(
+        self, name: str, documents: Iterable[Document], batch_size: int, progress: Progress | None, total: int | None
+    ) -> int:
+        done = 0
+        for batch in _batches(documents, batch_size):
+            self.store.upsert(name, self.encode(batch))
+            done += len(batch)
+            if progress is not None:
+                progress(done, total)
+        return done
+
+    # -- reading -----------------------------------------------------------
+
+    def count(self, filters: Filters | None = None) -> int:
+        name = self.store.get_alias(self.alias)
+        return 0 if name is None else self.store.count(name, filters)
+
+    def search(
+        self,
+        query: Any,
+        *,
+        limit: Any = None,
+        method: str = "hybrid",
+        filters: Filters | None = None,
+        fusion: str | None = None,
+    ) -> SearchResult:
+        return self.searcher.search(query, limit=limit, method=method, filters=filters, fusion=fusion)
+
+    def close(self) -> None:
+        if self._owns_store:
+            self.store.close()
+
+    def __enter__(self) -> SearchIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _batches(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    batch: list[Document] = []
+    for document in documents:
+        batch.append(document)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,234 @@
+"""Hybrid search: encode the query once, retrieve per signal, fuse, explain.
+
+Each signal (``dense``, ``bm25``, ``chars``) is one retrieval stage with the
+filters applied inside it, and the stages run as one batch in the store.
+Fusion happens here rather than in the store so that every hit can say what
+each signal scored (``Hit.scores``) and so both backends rank identically:
+
+- ``rrf``: ``sum(w_s / (k + rank_s))``, Reciprocal Rank Fusion (weights
+  default to 1 for dense and BM25, 0.5 for the typo signal);
+- ``dbsf``: Distribution-Based Score Fusion, each signal's scores mapped from
+  ``mean ± 3 std`` onto ``[0, 1]``, then a weighted sum (Qdrant's DBSF);
+- ``weighted``: each signal's scores divided by its best score, then a
+  weighted sum.
+
+Ties are broken by the best single-signal rank, then by document id, so the
+same query always returns the same order.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .config import SIGNALS, SearchSettings
+from .embeddings import Embedder
+from .exceptions import QueryError
+from .sparse import BM25Encoder, CharNgramEncoder
+from .store.base import ScoredPoint, SignalQuery, VectorStore
+from .types import Filters, Hit, SearchResult
+
+__all__ = ["METHODS", "HybridSearcher", "fuse", "parse_filters"]
+
+METHODS = ("hybrid", "bm25", "dense")
+Method = Literal["hybrid", "bm25", "dense"]
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    doc_id: str
+    payload: Mapping[str, Any]
+
+
+class HybridSearcher:
+    """Search one collection of a store with dense, BM25 and typo signals."""
+
+    def __init__(
+        self,
+        store: VectorStore,
+        collection: Callable[[], str],
+        embedder: Embedder,
+        bm25: BM25Encoder,
+        chars: CharNgramEncoder,
+        settings: SearchSettings | None = None,
+    ) -> None:
+        self.store = store
+        self._collection = collection
+        self.embedder = embedder
+        self.bm25 = bm25
+        self.chars = chars
+        self.settings = settings or SearchSettings()
+
+    def clean_query(self, query: Any) -> str:
+        """Validate and cap a query: strings only, not blank, at most ``max_query_chars``."""
+        if not isinstance(query, str):
+            raise QueryError("the query must be a string")
+        query = " ".join(query.split())
+        if not query:
+            raise QueryError("the query is empty", code="empty_query")
+        return query[: self.settings.max_query_chars]
+
+    def clean_limit(self, limit: Any) -> int:
+        """``None`` gives the default; anything else is clamped into ``1..max_limit``."""
+        if limit is None:
+            return self.settings.default_limit
+        if isinstance(limit, bool) or not isinstance(limit, int):
+            raise QueryError("limit must be an integer", code="invalid_limit")
+        return max(1, min(limit, self.settings.max_limit))
+
+    def search(
+        self,
+        query: Any,
+        *,
+        limit: Any = None,
+        method: str = "hybrid",
+        filters: Filters | None = None,
+        fusion: str | None = None,
+    ) -> SearchResult:
+        started = time.perf_counter()
+        text = self.clean_query(query)
+        size = self.clean_limit(limit)
+        if method not in METHODS:
+            raise QueryError(f"unknown method {method!r} (use one of {', '.join(METHODS)})", code="invalid_method")
+        fusion = fusion or self.settings.fusion
+        weights = {signal: float(self.settings.weights.get(signal, 0.0)) for signal in SIGNALS}
+        if method != "hybrid":
+            weights = {signal: float(signal == method) for signal in SIGNALS}
+        depth = max(self.settings.prefetch, size)
+        stages: list[SignalQuery] = []
+        if weights["dense"] > 0:
+            stages.append(SignalQuery("dense", self.embedder.embed_query(text), depth))
+        if weights["bm25"] > 0:
+            vector = self.bm25.encode_query(text)
+            if len(vector):
+                stages.append(SignalQuery("bm25", vector, depth))
+        if weights["chars"] > 0:
+            vector = self.chars.encode_query(text)
+            if len(vector):
+                stages.append(SignalQuery("chars", vector, depth))
+        results = self.store.query(self._collection(), stages, filters) if stages else []
+        ranked = fuse(
+            {stage.using: points for stage, points in zip(stages, results, strict=False)},
+            weights,
+            fusion=fusion,
+            rrf_k=self.settings.rrf_k,
+        )
+        hits = tuple(ranked[:size])
+        return SearchResult(text, method, hits, (time.perf_counter() - started) * 1000)
+
+
+def fuse(
+    results: Mapping[str, Sequence[ScoredPoint]],
+    weights: Mapping[str, float],
+    *,
+    fusion: str = "rrf",
+    rrf_k: int = 60,
+) -> list[Hit]:
+    """Fuse per-signal result lists (best first) into one ranked list of hits."""
+    if fusion not in ("rrf", "dbsf", "weighted"):
+        raise QueryError(f"unknown fusion {fusion!r} (use rrf, dbsf or weighted)", code="invalid_fusion")
+    fused: dict[str, float] = {}
+    raw: dict[str, dict[str, float]] = {}
+    best_rank: dict[str, int] = {}
+    payloads: dict[str, Mapping[str, Any]] = {}
+    for signal, points in results.items():
+        weight = weights.get(signal, 0.0)
+        normalise = _normaliser(fusion, [point.score for point in points])
+        for rank, point in enumerate(points):
+            payloads.setdefault(point.doc_id, point.payload)
+            raw.setdefault(point.doc_id, {})[signal] = point.score
+            best_rank[point.doc_id] = min(rank, best_rank.get(point.doc_id, rank))
+            if fusion == "rrf":
+                contribution = weight / (rrf_k + rank + 1)
+            else:
+                contribution = weight * normalise(point.score)
+            fused[point.doc_id] = fused.get(point.doc_id, 0.0) + contribution
+    order = sorted(fused, key=lambda doc_id: (-round(fused[doc_id], 12), best_rank[doc_id], doc_id))
+    return [Hit(doc_id, fused[doc_id], raw[doc_id], payloads[doc_id]) for doc_id in order]
+
+
+def _normaliser(fusion: str, scores: list[float]) -> Callable[[float], float]:
+    if not scores:
+        return lambda score: 0.0
+    if fusion == "weighted":
+        top = max(scores)
+        return (lambda score: score / top) if top > 0 else (lambda score: 0.0)
+    mean = sum(scores) / len(scores)
+    std = math.sqrt(sum((score - mean) ** 2 for score in scores) / len(scores))
+    low, high = mean - 3 * std, mean + 3 * std
+    if high <= low:
+        return lambda score: 0.5
+    return lambda score: min(1.0, max(0.0, (score - low) / (high - low)))
+
+
+_FILTER_FIELDS = ("category", "price_min", "price_max", "in_stock", "published", "company_id", "kind")
+
+
+def parse_filters(raw: Mapping[str, Any] | None) -> Filters | None:
+    """Build :class:`Filters` from user input (a JSON object, or ``key=value`` strings from a CLI).
+
+    Unknown fields and values of the wrong type raise :class:`QueryError`
+    naming the field, so an API can answer 400 with a precise message.
+    """
+    if not raw:
+        return None
+    if not isinstance(raw, Mapping):
+        raise QueryError("filters must be an object", code="invalid_filter")
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in _FILTER_FIELDS:
+            raise QueryError(
+                f"unknown filter field {key!r} (known: {', '.join(_FILTER_FIELDS)})", code="unknown_filter"
+            )
+        if value is None:
+            continue
+        if key in ("category", "kind"):
+            if not isinstance(value, str) or not value.strip() or len(value) > 500:
+                raise QueryError(f"filter {key!r} must be a non-empty string", code="invalid_filter")
+            values[key] = value.strip()
+        elif key in ("price_min", "price_max"):
+            values[key] = _number(key, value)
+        elif key in ("in_stock", "published"):
+            values[key] = _flag(key, value)
+        else:
+            ids = value if isinstance(value, (list, tuple)) else [value]
+            values["company_ids"] = tuple(_integer(key, item) for item in ids)
+    if values.get("price_min") is not None and values.get("price_max") is not None:
+        if values["price_min"] > values["price_max"]:
+            raise QueryError("price_min is greater than price_max", code="invalid_filter")
+    return Filters(**values)
+
+
+def _number(key: str, value: Any) -> float:
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        number = float(value)
+    except (TypeError, ValueError):
+        raise QueryError(f"filter {key!r} must be a number", code="invalid_filter") from None
+    if not math.isfinite(number) or number < 0:
+        raise QueryError(f"filter {key!r} must be a finite number >= 0", code="invalid_filter")
+    return number
+
+
+def _flag(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "false", "0", "no"):
+        return value.strip().lower() in ("true", "1", "yes")
+    raise QueryError(f"filter {key!r} must be true or false", code="invalid_filter")
+
+
+def _integer(key: str, value: Any) -> int:
+    try:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError
+        number = int(value)
+    except (TypeError, ValueError):
+        raise QueryError(f"filter {key!r} must be an integer", code="invalid_filter") from None
+    if number < 1:
+        raise QueryError(f"filter {key!r} must be a positive integer", code="invalid_filter")
+    return number
