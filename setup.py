@@ -18,13 +18,15 @@ EXTRAS["test"] = [
     "pytest>=8",
     "rank-bm25>=0.2.2",
     "qdrant-client>=1.12",
+    "fastembed>=0.5",
     "onnx>=1.16",
     "redis>=5",
     "PyYAML>=6",
     "ruff>=0.9",
 ]
-EXTRAS["all"] = sorted({dep for name, deps in EXTRAS.items() if name != "test" for dep in deps}
-                       | {"qdrant-client>=1.12"})
+EXTRAS["all"] = sorted(
+    {dep for name, deps in EXTRAS.items() if name != "test" for dep in deps} | {"qdrant-client>=1.12"}
+)
 
 setup(
     name="odoo-search-lib",

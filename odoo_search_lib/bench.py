@@ -1,0 +1,204 @@
+"""Synthetic catalogue benchmark behind ``odoo-search bench``.
+
+It measures, on this machine:
+
+- indexing throughput on real work: dense embedding, sparse encoding and
+  upsert of a sample of typical records (long descriptions included);
+- query latency (p50/p95) for ``bm25``, ``dense`` and ``hybrid``, query
+  encoding included, at ``n`` products in the embedded store;
+- peak resident memory of the process.
+
+Filling the store up to ``n`` reuses dense vectors cached on disk (keyed by
+``n``, seed and model), so only the first run at a size pays for embedding
+the whole catalogue.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import resource
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import Settings
+from .documents import dense_text
+from .embeddings import fingerprint
+from .index import SearchIndex
+from .store import Point
+from .types import Document
+
+__all__ = ["run_bench", "synthetic_catalogue"]
+
+_CATEGORIES = {
+    "Roupas > Camisetas": (["Camiseta", "Regata", "Camisa Polo", "Blusa"], ["algodão", "dry fit", "linho", "malha"]),
+    "Roupas > Calças": (["Calça Jeans", "Calça Moletom", "Bermuda", "Legging"], ["jeans", "moletom", "sarja"]),
+    "Calçados > Tênis": (["Tênis Corrida", "Tênis Casual", "Tênis Skate", "Sapatênis"], ["mesh", "couro", "lona"]),
+    "Calçados > Sandálias": (["Sandália", "Chinelo", "Rasteirinha", "Papete"], ["borracha", "couro", "EVA"]),
+    "Eletrônicos > Fones": (["Fone Bluetooth", "Headphone", "Fone com Fio", "Earbuds"], ["plástico", "alumínio"]),
+    "Eletrônicos > Celulares": (["Smartphone", "Celular", "Capa para Celular", "Película"], ["vidro", "silicone"]),
+    "Informática > Notebooks": (["Notebook", "Ultrabook", "Suporte para Notebook", "Mochila Notebook"], ["alumínio"]),
+    "Casa > Cozinha": (["Panela", "Frigideira", "Jogo de Facas", "Cafeteira"], ["inox", "cerâmica", "antiaderente"]),
+    "Eletrodomésticos": (["Air Fryer", "Liquidificador", "Geladeira", "Ventilador"], ["inox", "plástico"]),
+    "Beleza > Perfumes": (["Perfume", "Body Splash", "Colônia", "Desodorante"], ["floral", "amadeirado", "cítrico"]),
+    "Esporte > Academia": (["Halter", "Colchonete", "Corda de Pular", "Elástico"], ["ferro", "borracha", "nylon"]),
+    "Pet Shop": (["Cama para Cachorro", "Ração", "Arranhador", "Coleira"], ["pelúcia", "nylon", "sisal"]),
+}
+_BRANDS = ["Aurora", "Vento Sul", "Atlântica", "Pindorama", "Serra Azul", "Nova Era", "Ipê", "Maré", "Urbano", "Tropik"]
+_COLOURS = ["Preto", "Branco", "Azul", "Vermelho", "Verde", "Cinza", "Rosa", "Bege", "Amarelo", "Marrom"]
+_SIZES = ["P", "M", "G", "GG", "36", "38", "40", "42", "110V", "220V", "Bivolt", "1L", "2L", "4L"]
+_SENTENCES = [
+    "Produto pensado para o dia a dia, com acabamento caprichado e ótima durabilidade.",
+    "Ideal para presentear em datas especiais ou para renovar o seu espaço.",
+    "Feito com materiais selecionados que garantem conforto e resistência ao uso contínuo.",
+    "A garantia do fabricante cobre defeitos de fabricação conforme as condições da loja.",
+    "Combina com diferentes estilos e ocasiões, do trabalho ao fim de semana.",
+    "Fácil de limpar e de guardar, ocupa pouco espaço e dura muito.",
+    "Nossa equipe testou e aprovou: é um dos itens mais procurados da categoria.",
+    "Enviamos para todo o Brasil com embalagem reforçada e rastreamento.",
+    "Confira a tabela de medidas antes de comprar e, se tiver dúvidas, chame no WhatsApp.",
+    "Os clientes destacam o custo-benefício e a qualidade do acabamento.",
+]
+
+
+def synthetic_catalogue(n: int, *, seed: int = 7) -> Iterator[Document]:
+    """``n`` plausible pt-BR products; about a third carry long (150-400 word) descriptions."""
+    rng = random.Random(seed)
+    categories = list(_CATEGORIES)
+    for i in range(n):
+        category = rng.choice(categories)
+        kinds, materials = _CATEGORIES[category]
+        brand, colour, size = rng.choice(_BRANDS), rng.choice(_COLOURS), rng.choice(_SIZES)
+        material = rng.choice(materials)
+        name = f"{rng.choice(kinds)} {brand} {colour} {size}"
+        words = rng.randint(150, 400) if rng.random() < 0.33 else rng.randint(15, 60)
+        sentences: list[str] = [f"{name} em {material}, na cor {colour.lower()}."]
+        while sum(len(s.split()) for s in sentences) < words:
+            sentences.append(rng.choice(_SENTENCES))
+        yield Document(
+            id=f"s{i:07d}",
+            name=name,
+            description=" ".join(sentences),
+            category=category,
+            attributes={"Marca": brand, "Cor": colour, "Tamanho": size, "Material": material},
+            price=round(rng.uniform(9.9, 4999.9), 2),
+            currency="BRL",
+            in_stock=rng.random() < 0.8,
+            tags=(material, brand.lower()),
+            company_id=1 if rng.random() < 0.9 else 2,
+        )
+
+
+def _queries(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed + 1)
+    queries = []
+    for _ in range(count):
+        category = rng.choice(list(_CATEGORIES))
+        kinds, materials = _CATEGORIES[category]
+        pattern = rng.random()
+        if pattern < 0.4:
+            queries.append(f"{rng.choice(kinds).lower()} {rng.choice(_COLOURS).lower()}")
+        elif pattern < 0.7:
+            queries.append(f"{rng.choice(kinds).lower()} de {rng.choice(materials)} {rng.choice(_SIZES).lower()}")
+        else:
+            word = rng.choice(kinds).lower()
+            cut = rng.randrange(1, len(word))
+            queries.append(f"quero um {word[:cut] + word[cut + 1 :]} barato")  # a typo, chat style
+    return queries
+
+
+def _cached_vectors(
+    index: SearchIndex, docs: list[Document], cache_dir: Path, seed: int, progress: Callable[[int, int], None] | None
+) -> np.ndarray:
+    path = cache_dir / f"dense-{fingerprint(index.embedder)}-{len(docs)}-{seed}.npy"
+    if path.exists():
+        return np.load(path)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    chunks = []
+    for start in range(0, len(docs), 512):
+        chunks.append(index.embedder.embed_documents([dense_text(doc) for doc in docs[start : start + 512]]))
+        if progress:
+            progress(min(start + 512, len(docs)), len(docs))
+    vectors = np.vstack(chunks).astype(np.float32)
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, vectors)
+    os.replace(tmp, path)
+    return vectors
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return round(float(np.percentile(values, q)), 2)
+
+
+def run_bench(
+    n: int = 100_000,
+    *,
+    queries: int = 200,
+    sample: int = 2_000,
+    seed: int = 7,
+    cache_dir: str | os.PathLike[str] | None = None,
+    settings: Settings | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Run the benchmark and return ``{"n", "index_per_s", "query_ms", "peak_rss_mb", ...}``."""
+    cache = Path(
+        cache_dir or os.environ.get("ODOO_SEARCH_BENCH_CACHE") or Path(tempfile.gettempdir()) / "odoo-search-bench"
+    )
+    docs = list(synthetic_catalogue(n, seed=seed))
+    with tempfile.TemporaryDirectory(prefix="odoo-search-bench-") as tmp:
+        base = settings or Settings()
+        settings = base.replace(store=base.store.__class__(backend="edge", path=tmp))
+        with SearchIndex(settings) as index:
+            index.embedder.embed_query("aquecimento")  # load the model outside the timings
+            measured = docs[: min(sample, n)]
+            started = time.perf_counter()
+            index.upsert(measured, progress=(lambda d, t: progress("index", d, len(measured))) if progress else None)
+            index_per_s = len(measured) / (time.perf_counter() - started)
+
+            rest = docs[len(measured) :]
+            if rest:
+                vectors = _cached_vectors(
+                    index, rest, cache, seed, (lambda d, t: progress("embed", d, t)) if progress else None
+                )
+                collection = index.collection()
+                for start in range(0, len(rest), 1000):
+                    batch = rest[start : start + 1000]
+                    points = [
+                        Point(p.doc_id, vector, p.bm25, p.chars, p.payload)
+                        for p, vector in zip(index.encode_sparse(batch), vectors[start : start + 1000], strict=False)
+                    ]
+                    index.store.upsert(collection, points)
+                    if progress:
+                        progress("fill", start + len(batch), len(rest))
+            index.store.optimize(index.collection())
+
+            timings: dict[str, dict[str, float]] = {}
+            texts = _queries(queries, seed)
+            for method in ("bm25", "dense", "hybrid"):
+                for text in texts[:10]:  # warm caches
+                    index.search(text, method=method)
+                samples = []
+                for done, text in enumerate(texts, 1):
+                    t0 = time.perf_counter()
+                    index.search(text, method=method)
+                    samples.append((time.perf_counter() - t0) * 1000)
+                    if progress:
+                        progress(f"query {method}", done, len(texts))
+                timings[method] = {"p50": _percentile(samples, 50), "p95": _percentile(samples, 95)}
+            count = index.count()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return {
+        "n": count,
+        "index_per_s": round(index_per_s, 1),
+        "index_sample": len(measured),
+        "query_ms": timings,
+        "queries": len(texts),
+        "peak_rss_mb": round(peak, 1),
+        "embedder": fingerprint(index.embedder),
+        "cpus": os.cpu_count(),
+    }

@@ -1,0 +1,331 @@
+"""``odoo-search``: index, search, evaluate and benchmark from a terminal.
+
+Exit codes: 0 success, 1 a runtime failure (store, embedder), 2 bad input or
+usage. With ``--json`` every command prints exactly one JSON object on
+stdout, errors included (``{"error": {"code", "message"}}``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ._version import __version__
+from .config import Settings
+from .documents import load_jsonl
+from .evaluate import BASELINES, evaluate_run, load_qrels, load_queries, rank_bm25_ranker, substring_ranker
+from .exceptions import InvalidInputError, QueryError, SearchLibError
+from .index import SearchIndex
+from .search import METHODS, parse_filters
+
+__all__ = ["main"]
+
+DEMO_QUERIES = [
+    ("camiseta preta de algodão", None),
+    ("camizeta", None),
+    ("tenis corida", None),
+    ("fone bluetoth", None),
+    ("presente para quem gosta de cozinhar", None),
+    ("wireless earbuds", None),
+    ("tênis", {"price_max": "300", "in_stock": "true"}),
+]
+
+
+class _Progress:
+    """A tqdm bar on stderr when it is a terminal (or forced); silent otherwise."""
+
+    def __init__(self, label: str, enabled: bool) -> None:
+        self.label = label
+        self.enabled = enabled
+        self._bar: Any = None
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if not self.enabled:
+            return
+        if self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=self.label, unit="doc", file=sys.stderr, leave=False)
+        self._bar.update(done - self._bar.n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _settings(args: argparse.Namespace, store_path: str | None) -> Settings:
+    base = Settings.from_env()
+    changes: dict[str, Any] = {}
+    if getattr(args, "tenant", None):
+        changes["tenant"] = args.tenant
+    if getattr(args, "language", None):
+        changes["language"] = args.language
+    if store_path is not None and base.store.backend == "edge":
+        changes["store"] = base.store.__class__(**{**base.store.__dict__, "path": store_path})
+    if getattr(args, "fusion", None):
+        changes["search"] = base.search.__class__(**{**base.search.__dict__, "fusion": args.fusion})
+    return Settings.from_dict(_as_dict(base.replace(**changes))) if changes else base
+
+
+def _as_dict(settings: Settings) -> dict[str, Any]:
+    def convert(value: Any) -> Any:
+        if hasattr(value, "__dataclass_fields__"):
+            return {name: convert(getattr(value, name)) for name in value.__dataclass_fields__}
+        return dict(value) if isinstance(value, dict) else value
+
+    return convert(settings)
+
+
+def _hit_row(hit: Any) -> dict[str, Any]:
+    return {
+        "id": hit.id,
+        "name": hit.payload.get("name"),
+        "score": round(hit.score, 6),
+        "scores": {name: round(value, 4) for name, value in hit.scores.items()},
+        "category": hit.payload.get("category"),
+        "price": hit.payload.get("price"),
+        "in_stock": bool(hit.payload.get("in_stock")),
+    }
+
+
+def _print_hits(query: str, rows: list[dict[str, Any]], took_ms: float, out: Any) -> None:
+    print(f'\n"{query}"  ({took_ms:.1f} ms)', file=out)
+    if not rows:
+        print("  (no results)", file=out)
+    for rank, row in enumerate(rows, 1):
+        price = f"R$ {row['price']:.2f}" if row["price"] is not None else "-"
+        stock = "" if row["in_stock"] else "  [sem estoque]"
+        signals = " ".join(f"{name}={value:.3f}" for name, value in row["scores"].items())
+        print(f"  {rank:>2}. {row['name']}  ({row['category']}, {price}){stock}", file=out)
+        print(f"      score {row['score']:.4f}  {signals}", file=out)
+
+
+def _load(path: str, on_error: str, out: Any, quiet: bool) -> Any:
+    report = load_jsonl(path, on_error=on_error)
+    if not quiet:
+        for error in report.errors:
+            print(f"skipped {error}", file=sys.stderr)
+        if report.duplicates:
+            shown = ", ".join(report.duplicates[:10])
+            print(f"{len(report.duplicates)} repeated id(s), the last record wins: {shown}", file=sys.stderr)
+    if not report.documents:
+        raise InvalidInputError(f"{path} holds no valid product", code="no_documents")
+    return report
+
+
+def cmd_demo(args: argparse.Namespace, out: Any) -> dict[str, Any]:
+    sample = resources.files("odoo_search_lib") / "data" / "sample_products.jsonl"
+    with resources.as_file(sample) as path, tempfile.TemporaryDirectory(prefix="odoo-search-demo-") as tmp:
+        report = _load(str(path), "stop", out, args.json)
+        settings = _settings(args, tmp)
+        with SearchIndex(settings) as index:
+            progress = _Progress("indexing sample", not args.json and sys.stderr.isatty())
+            index.reindex(report.documents, progress=progress, total=len(report.documents))
+            progress.close()
+            if not args.json:
+                print(f"Indexed {len(report.documents)} sample products into an embedded store ({tmp}).", file=out)
+            searches = []
+            for query, filters in DEMO_QUERIES:
+                result = index.search(query, limit=args.limit, filters=parse_filters(filters))
+                rows = [_hit_row(hit) for hit in result.hits]
+                searches.append(
+                    {"query": query, "filters": filters or {}, "took_ms": round(result.took_ms, 2), "results": rows}
+                )
+                if not args.json:
+                    label = query + (f"  filters {filters}" if filters else "")
+                    _print_hits(label, rows, result.took_ms, out)
+    return {"indexed": len(report.documents), "searches": searches}
+
+
+def cmd_index(args: argparse.Namespace, out: Any) -> dict[str, Any]:
+    report = _load(args.file, args.on_error, out, args.json)
+    with SearchIndex(_settings(args, args.store)) as index:
+        progress = _Progress("indexing", not args.json and sys.stderr.isatty())
+        collection = index.reindex(report.documents, progress=progress, total=len(report.documents))
+        progress.close()
+        count = index.count()
+    result = {
+        "indexed": count,
+        "collection": collection,
+        "skipped": [{"line": e.line, "code": e.code, "message": str(e)} for e in report.errors],
+        "duplicates": report.duplicates,
+    }
+    if not args.json:
+        print(
+            f"Indexed {count} products into {args.store} ({collection}); "
+            f"{len(report.errors)} line(s) skipped, {len(report.duplicates)} repeated id(s).",
+            file=out,
+        )
+    return result
+
+
+def _parse_filter_args(items: Sequence[str]) -> Any:
+    raw: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise QueryError(f"--filter expects key=value (got {item!r})", code="invalid_filter")
+        raw[key.strip()] = value.strip()
+    return parse_filters(raw)
+
+
+def cmd_search(args: argparse.Namespace, out: Any) -> dict[str, Any]:
+    filters = _parse_filter_args(args.filter or [])
+    if not Path(args.store).is_dir():
+        raise InvalidInputError(f"no store at {args.store}: run 'odoo-search index' first", code="no_store")
+    with SearchIndex(_settings(args, args.store)) as index:
+        result = index.search(args.query, limit=args.limit, method=args.method, filters=filters)
+    rows = [_hit_row(hit) for hit in result.hits]
+    if not args.json:
+        _print_hits(result.query, rows, result.took_ms, out)
+    return {"query": result.query, "method": result.method, "took_ms": round(result.took_ms, 2), "results": rows}
+
+
+def cmd_eval(args: argparse.Namespace, out: Any) -> dict[str, Any]:
+    queries = load_queries(args.queries)
+    qrels = load_qrels(args.qrels)
+    documents = _load(args.products, "stop", out, args.json).documents
+    methods = list(METHODS) + list(BASELINES) if args.method == "all" else [args.method]
+    scores: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="odoo-search-eval-") as tmp:
+        index = None
+        if any(method in METHODS for method in methods):
+            index = SearchIndex(_settings(args, tmp))
+            progress = _Progress("indexing", not args.json and sys.stderr.isatty())
+            index.reindex(documents, progress=progress, total=len(documents))
+            progress.close()
+        try:
+            for method in methods:
+                if method == "substring":
+                    ranker = substring_ranker(documents)
+                elif method == "rank_bm25":
+                    ranker = rank_bm25_ranker(documents)
+                else:
+                    assert index is not None
+
+                    def ranker(text: str, method: str = method) -> list[str]:
+                        return index.search(text, limit=10, method=method).ids()
+
+                scores[method] = evaluate_run(queries, qrels, ranker)
+        finally:
+            if index is not None:
+                index.close()
+    labelled = sum(1 for qid in queries if qrels.get(qid))
+    if not args.json:
+        names = ["ndcg@10", "recall@10", "mrr@10", "hit@10"]
+        print(f"{labelled} labelled queries, {len(documents)} products", file=out)
+        print(f"{'method':<12}" + "".join(f"{name:>11}" for name in names), file=out)
+        for method, values in scores.items():
+            print(f"{method:<12}" + "".join(f"{values[name]:>11.4f}" for name in names), file=out)
+    return {"queries": labelled, "methods": scores}
+
+
+def cmd_bench(args: argparse.Namespace, out: Any) -> dict[str, Any]:
+    from .bench import run_bench
+
+    if args.n < 1 or args.queries < 1:
+        raise InvalidInputError("--n and --queries must be positive", code="invalid_argument")
+    bars: dict[str, _Progress] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.setdefault(stage, _Progress(stage, not args.json and sys.stderr.isatty()))
+        bar(done, total)
+
+    result = run_bench(args.n, queries=args.queries, settings=_settings(args, None), progress=progress)
+    for bar in bars.values():
+        bar.close()
+    if not args.json:
+        print(f"{result['n']} products, {result['cpus']} CPUs, embedder {result['embedder']}", file=out)
+        print(
+            f"indexing: {result['index_per_s']:.0f} products/s (embed + encode + upsert, "
+            f"{result['index_sample']} products)",
+            file=out,
+        )
+        for method, values in result["query_ms"].items():
+            print(f"query {method:<7} p50 {values['p50']:>6.2f} ms   p95 {values['p95']:>6.2f} ms", file=out)
+        print(f"peak RSS: {result['peak_rss_mb']:.0f} MB", file=out)
+    return result
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="odoo-search", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print one JSON object (machine output)")
+    common.add_argument("--tenant", help="tenant (Odoo database) name; default from ODOO_SEARCH_TENANT or 'default'")
+    common.add_argument("--language", choices=("pt", "en"), help="text analysis language (default pt)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", parents=[common], help="index the bundled sample and show some searches")
+    demo.add_argument("--limit", type=int, default=3, help="results per search (default 3)")
+    demo.set_defaults(func=cmd_demo)
+
+    index = sub.add_parser("index", parents=[common], help="(re)build the index of a JSON Lines product file")
+    index.add_argument("file", help="products, one JSON object per line")
+    index.add_argument("--store", required=True, help="embedded store directory (created if missing)")
+    index.add_argument(
+        "--on-error",
+        choices=("stop", "skip"),
+        default="stop",
+        help="on a bad line: stop before touching the store (default) or skip it",
+    )
+    index.set_defaults(func=cmd_index)
+
+    search = sub.add_parser("search", parents=[common], help="search an index")
+    search.add_argument("query")
+    search.add_argument("--store", required=True, help="embedded store directory")
+    search.add_argument("--limit", type=int, default=None, help="number of results (1-100, default 10)")
+    search.add_argument("--method", choices=METHODS, default="hybrid")
+    search.add_argument("--fusion", choices=("rrf", "dbsf", "weighted"), help="fusion for hybrid (default rrf)")
+    search.add_argument(
+        "--filter",
+        action="append",
+        metavar="KEY=VALUE",
+        help="category, price_min, price_max, in_stock, published, company_id, kind (repeatable)",
+    )
+    search.set_defaults(func=cmd_search)
+
+    evaluate = sub.add_parser("eval", parents=[common], help="nDCG@10, recall@10, MRR@10, hit@10 per method")
+    evaluate.add_argument("--products", required=True)
+    evaluate.add_argument("--queries", required=True, help="qid<TAB>text lines")
+    evaluate.add_argument("--qrels", required=True, help="TREC qrels: qid<TAB>0<TAB>product_id<TAB>grade")
+    evaluate.add_argument("--method", choices=(*METHODS, *BASELINES, "all"), default="all")
+    evaluate.add_argument("--fusion", choices=("rrf", "dbsf", "weighted"), help="fusion for hybrid (default rrf)")
+    evaluate.set_defaults(func=cmd_eval)
+
+    bench = sub.add_parser("bench", parents=[common], help="indexing throughput and query latency on synthetic data")
+    bench.add_argument("--n", type=int, default=100_000, help="catalogue size (default 100000)")
+    bench.add_argument("--queries", type=int, default=200, help="queries per method (default 200)")
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out = sys.stdout
+    try:
+        result = args.func(args, out)
+    except SearchLibError as exc:
+        status = 2 if isinstance(exc, InvalidInputError) else 1
+        if args.json:
+            print(json.dumps({"error": {"code": exc.code, "message": str(exc)}}, ensure_ascii=False), file=out)
+        else:
+            print(f"odoo-search: error: {exc}", file=sys.stderr)
+        return status
+    except KeyboardInterrupt:
+        print("odoo-search: interrupted", file=sys.stderr)
+        return 130
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False), file=out)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

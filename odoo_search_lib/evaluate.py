@@ -1,0 +1,146 @@
+"""Relevance evaluation: graded labels, nDCG@10 and friends, and two baselines.
+
+Queries are ``qid<TAB>text`` lines; labels (qrels) are TREC lines
+``qid<TAB>0<TAB>doc_id<TAB>grade`` with grade 2 = exactly what was asked,
+1 = partially relevant. Metrics, averaged over queries, at cut-off 10:
+
+- ``ndcg@10``: gain ``2^grade - 1``, discount ``log2(rank + 1)``, ideal from the labels;
+- ``recall@10``: labelled (grade >= 1) documents found in the top 10, over all labelled;
+- ``mrr@10``: 1 / rank of the first labelled document;
+- ``hit@10``: share of queries with a grade-2 document in the top 10.
+
+Baselines, what a shop would otherwise have:
+
+- ``substring``: the query as a case-insensitive substring of the product name,
+  as Odoo's ``name ilike`` search finds it (ordered by name);
+- ``rank_bm25``: the ``rank-bm25`` package's ``BM25Okapi`` over lower-cased word
+  tokens of the whole product text, the usual first try in Python.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+
+from .exceptions import InvalidInputError
+from .types import Document
+
+__all__ = [
+    "BASELINES",
+    "Qrels",
+    "evaluate_run",
+    "load_qrels",
+    "load_queries",
+    "metrics_for",
+    "rank_bm25_ranker",
+    "substring_ranker",
+]
+
+CUTOFF = 10
+BASELINES = ("substring", "rank_bm25")
+Qrels = Mapping[str, Mapping[str, int]]
+Ranker = Callable[[str], list[str]]
+
+
+def _read_lines(path: str | os.PathLike[str]) -> list[tuple[int, str]]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return [(number, line.rstrip("\n")) for number, line in enumerate(handle, 1) if line.strip()]
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"{path} is not valid UTF-8 (byte {exc.start})", code="not_utf8") from None
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read {path}: {exc.strerror or exc}", code="unreadable_file") from None
+
+
+def load_queries(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Read ``qid<TAB>text`` lines."""
+    queries: dict[str, str] = {}
+    for number, line in _read_lines(path):
+        qid, sep, text = line.partition("\t")
+        if not sep or not qid.strip() or not text.strip():
+            raise InvalidInputError(f"{path}:{number}: expected 'qid<TAB>query text'", code="bad_queries")
+        queries[qid.strip()] = text.strip()
+    if not queries:
+        raise InvalidInputError(f"{path} holds no queries", code="bad_queries")
+    return queries
+
+
+def load_qrels(path: str | os.PathLike[str]) -> dict[str, dict[str, int]]:
+    """Read TREC qrels lines ``qid 0 doc_id grade`` (tab or space separated)."""
+    qrels: dict[str, dict[str, int]] = {}
+    for number, line in _read_lines(path):
+        parts = line.split()
+        if len(parts) != 4 or not parts[3].lstrip("-").isdigit():
+            raise InvalidInputError(f"{path}:{number}: expected 'qid<TAB>0<TAB>doc_id<TAB>grade'", code="bad_qrels")
+        qrels.setdefault(parts[0], {})[parts[2]] = int(parts[3])
+    return qrels
+
+
+def metrics_for(ranking: Sequence[str], labels: Mapping[str, int], cutoff: int = CUTOFF) -> dict[str, float]:
+    """nDCG, recall, MRR and hit at ``cutoff`` for one query."""
+    top = list(ranking[:cutoff])
+    gains = [2 ** labels.get(doc_id, 0) - 1 for doc_id in top]
+    dcg = sum(gain / math.log2(rank + 2) for rank, gain in enumerate(gains))
+    ideal = sorted((2**grade - 1 for grade in labels.values() if grade > 0), reverse=True)[:cutoff]
+    idcg = sum(gain / math.log2(rank + 2) for rank, gain in enumerate(ideal))
+    relevant = {doc_id for doc_id, grade in labels.items() if grade > 0}
+    first = next((rank for rank, doc_id in enumerate(top) if doc_id in relevant), None)
+    return {
+        f"ndcg@{cutoff}": dcg / idcg if idcg else 0.0,
+        f"recall@{cutoff}": len(relevant.intersection(top)) / len(relevant) if relevant else 0.0,
+        f"mrr@{cutoff}": 1.0 / (first + 1) if first is not None else 0.0,
+        f"hit@{cutoff}": float(any(labels.get(doc_id, 0) >= 2 for doc_id in top)),
+    }
+
+
+def evaluate_run(queries: Mapping[str, str], qrels: Qrels, ranker: Ranker) -> dict[str, float]:
+    """Average the metrics of ``ranker`` over every labelled query."""
+    labelled = [qid for qid in queries if qrels.get(qid)]
+    if not labelled:
+        raise InvalidInputError("no query has labels in the qrels file", code="bad_qrels")
+    totals: dict[str, float] = {}
+    for qid in labelled:
+        for name, value in metrics_for(ranker(queries[qid]), qrels[qid]).items():
+            totals[name] = totals.get(name, 0.0) + value
+    return {name: round(value / len(labelled), 4) for name, value in totals.items()}
+
+
+def substring_ranker(documents: Sequence[Document]) -> Ranker:
+    """What ``name ilike '%query%'`` finds, ordered by name."""
+    names = sorted((doc.name.casefold(), doc.id) for doc in documents)
+
+    def rank(query: str) -> list[str]:
+        needle = query.casefold()
+        return [doc_id for name, doc_id in names if needle in name][:CUTOFF]
+
+    return rank
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _plain_tokens(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def rank_bm25_ranker(documents: Sequence[Document]) -> Ranker:
+    """``rank_bm25.BM25Okapi`` over lower-cased word tokens of name, category, attributes, tags, description."""
+    try:
+        from rank_bm25 import BM25Okapi
+    except ImportError as exc:
+        raise InvalidInputError("the rank_bm25 baseline needs the rank-bm25 package (pip install rank-bm25)") from exc
+    ids = [doc.id for doc in documents]
+    corpus = [
+        _plain_tokens(" ".join([doc.name, doc.category, *doc.attributes.values(), *doc.tags, doc.description]))
+        for doc in documents
+    ]
+    model = BM25Okapi(corpus)
+
+    def rank(query: str) -> list[str]:
+        scores = model.get_scores(_plain_tokens(query))
+        order = sorted(range(len(ids)), key=lambda i: (-scores[i], ids[i]))
+        return [ids[i] for i in order[:CUTOFF] if scores[i] > 0]
+
+    return rank
