@@ -1,0 +1,112 @@
+"""SearchIndex: collection naming, tenant isolation, atomic reindex, writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from odoo_search_lib import Document, Filters, IndexNotBuiltError, Settings
+from odoo_search_lib.index import SearchIndex
+from odoo_search_lib.store.qdrant import QdrantStore
+from tests.conftest import MINI_CATALOGUE, HashingEmbedder
+
+
+def _settings(tmp_path: Path, tenant: str = "shop") -> Settings:
+    return Settings.from_dict({"tenant": tenant, "store": {"path": str(tmp_path / "store")}})
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Iterator[SearchIndex]:
+    with SearchIndex(_settings(tmp_path), embedder=HashingEmbedder()) as index:
+        yield index
+
+
+def test_alias_names_tenant_kind_and_model(index: SearchIndex) -> None:
+    assert index.alias == "oss_shop_product_test-hashing-64"
+
+
+def test_search_before_indexing_says_so(index: SearchIndex) -> None:
+    with pytest.raises(IndexNotBuiltError) as info:
+        index.search("camiseta")
+    assert "shop" in str(info.value) and info.value.code == "index_not_built"
+    assert index.count() == 0
+
+
+def test_upsert_creates_the_collection_then_updates_in_place(index: SearchIndex) -> None:
+    progress: list[tuple[int, int | None]] = []
+    assert index.upsert(MINI_CATALOGUE, batch_size=4, progress=lambda d, t: progress.append((d, t)), total=6) == 6
+    assert progress == [(4, 6), (6, 6)]
+    collection = index.collection()
+    renamed = Document("c1", "Regata Esportiva", category="Roupas > Regatas", price=39.0)
+    index.upsert([renamed])
+    assert index.collection() == collection
+    assert index.count() == 6
+    assert index.search("regata", limit=1).hits[0].id == "c1"
+    assert index.count(Filters(category="Roupas > Camisetas")) == 1
+
+
+def test_delete_removes_and_ignores_unknown_ids(index: SearchIndex) -> None:
+    index.delete(["nothing-yet"])  # no collection yet: nothing to do
+    index.upsert(MINI_CATALOGUE)
+    index.delete(["t1", "missing"])
+    assert index.count() == 5
+    assert "t1" not in index.search("tenis corrida", limit=50).ids()
+
+
+def test_reindex_switches_to_a_new_collection_and_drops_the_old(index: SearchIndex) -> None:
+    index.upsert(MINI_CATALOGUE)
+    old = index.collection()
+    new = index.reindex(MINI_CATALOGUE[:2])
+    assert new != old and index.collection() == new
+    assert index.store.list_collections() == [new]
+    assert index.count() == 2
+
+
+def test_failed_reindex_leaves_the_live_index_untouched(index: SearchIndex) -> None:
+    index.upsert(MINI_CATALOGUE)
+    live = index.collection()
+
+    def broken() -> Iterator[Document]:
+        yield from MINI_CATALOGUE[:3]
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError):
+        index.reindex(broken(), batch_size=2)
+    assert index.collection() == live
+    assert index.store.list_collections() == [live]
+    assert index.count() == 6
+
+
+def test_tenants_sharing_a_server_never_share_collections() -> None:
+    store = QdrantStore(":memory:")
+    shop_a = SearchIndex(Settings(tenant="shop_a"), embedder=HashingEmbedder(), store=store)
+    shop_b = SearchIndex(Settings(tenant="shop_b"), embedder=HashingEmbedder(), store=store)
+    shop_a.upsert(MINI_CATALOGUE[:3])
+    shop_b.upsert([Document("b1", "Camiseta da Loja B")])
+    assert shop_a.collection() != shop_b.collection()
+    assert set(shop_b.search("camiseta", limit=100).ids()) == {"b1"}
+    assert "b1" not in shop_a.search("camiseta", limit=100).ids()
+    store.close()
+
+
+def test_a_new_model_gets_a_new_collection(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    with SearchIndex(settings, embedder=HashingEmbedder(dim=64)) as index:
+        index.upsert(MINI_CATALOGUE)
+        store = index.store
+        other = SearchIndex(settings, embedder=HashingEmbedder(dim=32), store=store)
+        assert other.alias != index.alias
+        with pytest.raises(IndexNotBuiltError):
+            other.search("camiseta")
+        other.reindex(MINI_CATALOGUE)
+        assert other.count() == index.count() == 6
+
+
+def test_index_persists_across_processes_lifetimes(tmp_path: Path) -> None:
+    with SearchIndex(_settings(tmp_path), embedder=HashingEmbedder()) as index:
+        index.upsert(MINI_CATALOGUE)
+    with SearchIndex(_settings(tmp_path), embedder=HashingEmbedder()) as reopened:
+        assert reopened.count() == 6
+        assert reopened.search("fone bluetooth", limit=1).ids() == ["f1"]

@@ -1,0 +1,189 @@
+"""HybridSearcher: query hygiene, fusion, filters inside every stage, explanations."""
+
+from __future__ import annotations
+
+import pytest
+
+from odoo_search_lib import Filters, QueryError
+from odoo_search_lib.index import SearchIndex
+from odoo_search_lib.search import fuse, parse_filters
+from odoo_search_lib.store.base import ScoredPoint, SignalQuery
+
+
+def _points(*pairs: tuple[str, float]) -> list[ScoredPoint]:
+    return [ScoredPoint(doc_id, score, {"name": doc_id}) for doc_id, score in pairs]
+
+
+def test_rrf_sums_weighted_reciprocal_ranks() -> None:
+    hits = fuse(
+        {"dense": _points(("a", 0.9), ("b", 0.8)), "bm25": _points(("b", 7.0), ("c", 2.0))},
+        {"dense": 1.0, "bm25": 2.0},
+        fusion="rrf",
+        rrf_k=10,
+    )
+    scores = {hit.id: hit.score for hit in hits}
+    assert scores["a"] == pytest.approx(1 / 11)
+    assert scores["b"] == pytest.approx(1 / 12 + 2 / 11)
+    assert scores["c"] == pytest.approx(2 / 12)
+    assert [hit.id for hit in hits] == ["b", "c", "a"]
+    assert hits[0].scores == {"dense": 0.8, "bm25": 7.0}
+
+
+def test_dbsf_maps_three_sigma_onto_unit_range() -> None:
+    hits = fuse({"bm25": _points(("a", 3.0), ("b", 1.0))}, {"bm25": 1.0}, fusion="dbsf")
+    # mean 2, std 1: a -> (3 - -1) / 6, b -> (1 - -1) / 6
+    assert [round(hit.score, 6) for hit in hits] == [round(4 / 6, 6), round(2 / 6, 6)]
+
+
+def test_weighted_divides_by_the_best_score_of_each_signal() -> None:
+    hits = fuse(
+        {"dense": _points(("a", 0.5), ("b", 0.25)), "bm25": _points(("b", 10.0))},
+        {"dense": 1.0, "bm25": 0.5},
+        fusion="weighted",
+    )
+    assert {hit.id: round(hit.score, 6) for hit in hits} == {"a": 1.0, "b": 1.0}
+    # equal fused scores: the better single-signal rank wins, then the id
+    assert [hit.id for hit in hits] == ["a", "b"]
+
+
+def test_ties_break_deterministically_by_rank_then_id() -> None:
+    results = {"dense": _points(("z", 1.0)), "bm25": _points(("y", 1.0))}
+    first = [hit.id for hit in fuse(results, {"dense": 1.0, "bm25": 1.0})]
+    again = [hit.id for hit in fuse(dict(reversed(list(results.items()))), {"dense": 1.0, "bm25": 1.0})]
+    assert first == again == ["y", "z"]
+
+
+def test_unknown_fusion_is_a_query_error() -> None:
+    with pytest.raises(QueryError) as info:
+        fuse({}, {}, fusion="borda")
+    assert info.value.code == "invalid_fusion"
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\n\t"])
+def test_empty_query_is_refused(mini_index: SearchIndex, query: str) -> None:
+    with pytest.raises(QueryError) as info:
+        mini_index.search(query)
+    assert info.value.code == "empty_query"
+
+
+@pytest.mark.parametrize("query", [None, 42, ["camiseta"], b"camiseta"])
+def test_non_string_query_is_refused(mini_index: SearchIndex, query: object) -> None:
+    with pytest.raises(QueryError):
+        mini_index.search(query)
+
+
+def test_huge_query_is_capped_not_refused(mini_index: SearchIndex) -> None:
+    result = mini_index.search("camiseta " * 1200)  # about 10 kB
+    assert len(result.query) == mini_index.settings.search.max_query_chars
+    assert result.hits and result.hits[0].id in {"c1", "c2"}
+
+
+@pytest.mark.parametrize(("limit", "expected"), [(0, 1), (-5, 1), (2, 2), (10**9, 6), (None, 6)])
+def test_limit_is_clamped(mini_index: SearchIndex, limit: object, expected: int) -> None:
+    assert len(mini_index.search("camiseta", limit=limit).hits) == expected
+
+
+@pytest.mark.parametrize("limit", ["10", 2.5, True])
+def test_limit_of_the_wrong_type_is_refused(mini_index: SearchIndex, limit: object) -> None:
+    with pytest.raises(QueryError) as info:
+        mini_index.search("camiseta", limit=limit)
+    assert info.value.code == "invalid_limit"
+
+
+def test_unknown_method_is_refused(mini_index: SearchIndex) -> None:
+    with pytest.raises(QueryError) as info:
+        mini_index.search("camiseta", method="fuzzy")
+    assert info.value.code == "invalid_method"
+
+
+def test_the_query_is_embedded_once_per_hybrid_search(mini_index: SearchIndex) -> None:
+    embedder = mini_index.embedder
+    before = embedder.query_calls
+    mini_index.search("camiseta preta")
+    assert embedder.query_calls == before + 1
+    mini_index.search("camiseta preta", method="bm25")
+    assert embedder.query_calls == before + 1
+
+
+def test_methods_use_only_their_signal(mini_index: SearchIndex) -> None:
+    assert {s for hit in mini_index.search("camiseta", method="bm25").hits for s in hit.scores} == {"bm25"}
+    assert {s for hit in mini_index.search("camiseta", method="dense").hits for s in hit.scores} == {"dense"}
+    hybrid = {s for hit in mini_index.search("camiseta", method="hybrid").hits for s in hit.scores}
+    assert hybrid == {"dense", "bm25", "chars"}
+
+
+def test_hit_explains_its_fused_score(mini_index: SearchIndex) -> None:
+    k = mini_index.settings.search.rrf_k
+    weights = mini_index.settings.search.weights
+    per_signal = {
+        method: mini_index.search("camiseta preta", method=method, limit=100).ids() for method in ("dense", "bm25")
+    }
+    stage = SignalQuery("chars", mini_index.chars.encode_query("camiseta preta"), 100)
+    chars = mini_index.store.query(mini_index.collection(), [stage])[0]
+    per_signal["chars"] = [point.doc_id for point in chars]
+    top = mini_index.search("camiseta preta").hits[0]
+    expected = sum(
+        weights[signal] / (k + ids.index(top.id) + 1) for signal, ids in per_signal.items() if top.id in ids
+    )
+    assert top.score == pytest.approx(expected)
+    assert set(top.scores) == {signal for signal, ids in per_signal.items() if top.id in ids}
+
+
+def test_only_stopwords_still_searches_with_the_dense_signal(mini_index: SearchIndex) -> None:
+    result = mini_index.search("oi, tudo bem? para")
+    assert result.hits
+    assert all(set(hit.scores) <= {"dense", "chars"} for hit in result.hits)
+
+
+@pytest.mark.parametrize("method", ["hybrid", "dense", "bm25"])
+@pytest.mark.parametrize(
+    ("filters", "allowed"),
+    [
+        (Filters(company_ids=(2,)), {"t1", "f1", "k1"}),
+        (Filters(category="roupas"), {"c1", "c2"}),
+        (Filters(category="Roupas > Camisetas"), {"c1", "c2"}),
+        (Filters(price_min=50, price_max=300), {"c2", "t1", "f1"}),
+        (Filters(in_stock=False), {"c2"}),
+        (Filters(published=False), {"k1"}),
+        (Filters(company_ids=(1,), in_stock=True, price_max=100), {"c1", "k1"}),
+    ],
+)
+def test_filters_apply_inside_every_stage(
+    mini_index: SearchIndex, method: str, filters: Filters, allowed: set[str]
+) -> None:
+    found = set(mini_index.search("camiseta tenis fone capa notebook", method=method, filters=filters, limit=50).ids())
+    assert found <= allowed
+    if method != "bm25":  # the dense signal always returns every matching document
+        assert found == allowed
+
+
+def test_parse_filters_accepts_json_and_cli_values() -> None:
+    assert parse_filters({"in_stock": "true", "price_min": "10", "category": " Roupas "}) == Filters(
+        in_stock=True, price_min=10.0, category="Roupas"
+    )
+    assert parse_filters({"company_id": [1, 2], "published": False}) == Filters(company_ids=(1, 2), published=False)
+    assert parse_filters({}) is None
+    assert parse_filters(None) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ({"colour": "red"}, "unknown_filter"),
+        ({"price_min": "cheap"}, "invalid_filter"),
+        ({"price_min": -1}, "invalid_filter"),
+        ({"price_max": float("inf")}, "invalid_filter"),
+        ({"price_min": 10, "price_max": 5}, "invalid_filter"),
+        ({"in_stock": "maybe"}, "invalid_filter"),
+        ({"category": ""}, "invalid_filter"),
+        ({"category": 3}, "invalid_filter"),
+        ({"company_id": 0}, "invalid_filter"),
+        ({"company_id": True}, "invalid_filter"),
+        ({"company_id": 1.5}, "invalid_filter"),
+        (["category"], "invalid_filter"),
+    ],
+)
+def test_parse_filters_rejects_bad_input(raw: object, code: str) -> None:
+    with pytest.raises(QueryError) as info:
+        parse_filters(raw)  # type: ignore[arg-type]
+    assert info.value.code == code
