@@ -31,8 +31,10 @@ MAX_ID_LENGTH = 200
 MAX_NAME_LENGTH = 1000
 #: Characters of the description that reach the sparse index (long texts add noise, not recall).
 MAX_DESCRIPTION_CHARS = 20_000
-#: Characters of the description that reach the dense embedder (its cost grows with length).
-DENSE_DESCRIPTION_CHARS = 240
+#: Characters of the description that reach the dense embedder. Its cost grows with the text's
+#: length while the facts before the description carry most of the meaning: on the labelled sample
+#: 60 characters scored as well as 400 (README, "Relevance") at a fraction of the indexing time.
+DENSE_DESCRIPTION_CHARS = 60
 _KNOWN_KEYS = frozenset(
     {
         "id",
