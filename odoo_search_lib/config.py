@@ -14,6 +14,7 @@ Environment variables are the dict keys upper-cased under ``ODOO_SEARCH_``:
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -120,7 +121,7 @@ class SearchSettings:
             raise ConfigError("search.default_limit must be between 1 and search.max_limit")
         for name, weight in self.weights.items():
             _choice("search.weights key", name, SIGNALS)
-            if not isinstance(weight, (int, float)) or weight < 0:
+            if not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0:
                 raise ConfigError(f"search.weights.{name} must be a number >= 0")
         if not any(self.weights.get(name, 0) > 0 for name in SIGNALS):
             raise ConfigError("search.weights must give at least one signal a weight > 0")
@@ -251,7 +252,7 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
             if not isinstance(value, Mapping):
                 raise ValueError
             return {str(k): float(v) for k, v in value.items()}
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ConfigError(f"setting {key} has an invalid value {value!r}") from None
     return value  # pragma: no cover - every field type is handled above
 

@@ -179,12 +179,14 @@ def _optional_fields(data: Mapping[str, Any], doc_id: str, line: int | None) -> 
     def fail(message: str) -> DocumentError:
         return DocumentError(f"record {doc_id!r}: {message}", line=line, code="bad_field")
 
-    attributes = data.get("attributes") or {}
+    attributes = data.get("attributes")
+    attributes = {} if attributes is None else attributes
     if not isinstance(attributes, Mapping) or not all(
         isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in attributes.values()
     ):
         raise fail("'attributes' must be an object of text or number values")
-    tags = data.get("tags") or []
+    tags = data.get("tags")
+    tags = [] if tags is None else tags
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
         raise fail("'tags' must be a list of strings")
     price = data.get("price")
@@ -201,7 +203,8 @@ def _optional_fields(data: Mapping[str, Any], doc_id: str, line: int | None) -> 
     company_id = data.get("company_id")
     if company_id is not None and (isinstance(company_id, bool) or not isinstance(company_id, int) or company_id < 1):
         raise fail("'company_id' must be a positive integer")
-    extra = data.get("extra") or {}
+    extra = data.get("extra")
+    extra = {} if extra is None else extra
     if not isinstance(extra, Mapping):
         raise fail("'extra' must be an object")
     return attributes, tags, price, flags, company_id, extra

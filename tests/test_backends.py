@@ -141,10 +141,6 @@ def payloads(store: VectorStore, filters: Filters | None = None) -> dict[str, di
     return {point.doc_id: dict(point.payload) for point in points}
 
 
-RETRIEVE_BUG = (
-    "EdgeStore.retrieve calls EdgeShard.retrieve(ids, with_payload=True) without with_vector, which "
-    "qdrant-edge-py 0.9 requires: TypeError"
-)
 
 
 # -- collections and aliases ----------------------------------------------------
@@ -223,9 +219,7 @@ def test_upsert_and_count(shared: VectorStore) -> None:
     assert shared.count("c") == len(DOCS)
 
 
-def test_retrieve(request: pytest.FixtureRequest, shared: VectorStore) -> None:
-    if shared.backend == "edge":
-        request.applymarker(pytest.mark.xfail(strict=True, raises=TypeError, reason=RETRIEVE_BUG))
+def test_retrieve(shared: VectorStore) -> None:
     got = shared.retrieve("c", ["d1", "d5", "nope"])
     assert set(got) == {"d1", "d5"}
     assert dict(got["d1"]) == {**payload(DOCS[0]), "doc_id": "d1"}
@@ -238,7 +232,7 @@ def test_upsert_same_id_replaces(loaded: VectorStore) -> None:
     loaded.upsert("c", [make_point(renamed, dense=DENSE["d1"])])
     assert loaded.count("c") == len(DOCS)
     stored = payloads(loaded)["d1"]
-    assert (stored["name"], stored["price"], stored["categories"]) == ("Boné Preto", 25.0, ["acessórios"])
+    assert (stored["name"], stored["price"], stored["categories"]) == ("Boné Preto", 25.0, ["acessorios"])
     # The old sparse vector is gone with the old payload.
     (bm25,) = loaded.query("c", [SignalQuery("bm25", BM25.encode_query("camiseta azul"), 10)])
     assert "d1" not in ids(bm25)

@@ -24,6 +24,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import numpy as np
 
 from ..sparse import SparseVector
+from ..text import fold
 from ..types import Filters
 
 __all__ = [
@@ -117,8 +118,8 @@ def filter_conditions(filters: Filters | None) -> list[Condition]:
 
 
 def category_key(path: str) -> str:
-    """Canonical form of a category path for exact matching (case and spacing insensitive)."""
-    return " > ".join(part.strip().casefold() for part in path.split(">") if part.strip())
+    """Canonical form of a category path for exact matching (case, accent and spacing insensitive)."""
+    return " > ".join(" ".join(fold(part).split()) for part in path.split(">") if part.strip())
 
 
 @runtime_checkable

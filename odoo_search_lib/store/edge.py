@@ -205,7 +205,12 @@ class EdgeStore:
         return self._shard(collection).count(qe.CountRequest(filter=_filter(filter_conditions(filters)), exact=True))
 
     def retrieve(self, collection: str, doc_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
-        records = self._shard(collection).retrieve([point_id(doc_id) for doc_id in doc_ids], with_payload=True)
+        try:
+            records = self._shard(collection).retrieve(
+                [point_id(doc_id) for doc_id in doc_ids], with_payload=True, with_vector=False
+            )
+        except Exception as exc:
+            raise StoreError(f"the embedded store failed to retrieve points: {exc}") from exc
         return {record.payload["doc_id"]: record.payload for record in records if record.payload}
 
     def query(

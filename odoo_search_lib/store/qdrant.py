@@ -35,7 +35,9 @@ class QdrantStore:
                 raise ConfigError("an API key makes no sense with the in-process ':memory:' store")
             self._client = QdrantClient(location=":memory:")
         elif url.startswith(("http://", "https://")):
-            self._client = QdrantClient(url=url, api_key=api_key or None, timeout=int(max(1, timeout)))
+            self._client = QdrantClient(
+                url=url, api_key=api_key or None, timeout=int(max(1, timeout)), check_compatibility=False
+            )
         else:
             raise ConfigError(f"store.url must be an http(s) URL or ':memory:' (got {url!r})")
         self.url = url
