@@ -12,6 +12,13 @@ each signal scored (``Hit.scores``) and so both backends rank identically:
 - ``weighted``: each signal's scores divided by its best score, then a
   weighted sum.
 
+Misspellings: the typo signal runs first, together with one single-term BM25
+probe per query word. A word no document contains is replaced, for the dense
+and BM25 signals only, by the closest word (one or two edits) among the typo
+signal's best hits, so ``camizeta`` is embedded as ``camiseta``. The query is
+still encoded once per signal, and ``SearchResult.corrected_query`` says what
+was searched.
+
 Ties are broken by the best single-signal rank, then by document id, so the
 same query always returns the same order.
 """
@@ -19,6 +26,7 @@ same query always returns the same order.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,11 +35,17 @@ from typing import Any, Literal
 from .config import SIGNALS, SearchSettings
 from .embeddings import Embedder
 from .exceptions import QueryError
-from .sparse import BM25Encoder, CharNgramEncoder
+from .sparse import BM25Encoder, CharNgramEncoder, SparseVector, term_id
 from .store.base import ScoredPoint, SignalQuery, VectorStore
+from .text import fold
 from .types import Filters, Hit, SearchResult
 
-__all__ = ["METHODS", "HybridSearcher", "fuse", "parse_filters"]
+__all__ = ["METHODS", "HybridSearcher", "correct_words", "edit_distance", "fuse", "parse_filters"]
+
+#: How many of the typo signal's best hits supply the words a misspelling may be corrected to.
+CORRECTION_HITS = 30
+#: Shorter words are never corrected (too many near neighbours).
+MIN_CORRECTED_LENGTH = 4
 
 METHODS = ("hybrid", "bm25", "dense")
 Method = Literal["hybrid", "bm25", "dense"]
@@ -98,26 +112,109 @@ class HybridSearcher:
         if method != "hybrid":
             weights = {signal: float(signal == method) for signal in SIGNALS}
         depth = max(self.settings.prefetch, size)
+        collection = self._collection()
+        results: dict[str, list[ScoredPoint]] = {}
+        corrected = text
+        if weights["chars"] > 0:
+            # Typo signal first: its hits also tell which unknown words are misspellings of known ones.
+            chars_vector = self.chars.encode_query(text)
+            if len(chars_vector):
+                probes = self._unknown_word_probes(text) if weights["dense"] > 0 or weights["bm25"] > 0 else []
+                batch = self.store.query(
+                    collection, [SignalQuery("chars", chars_vector, depth), *(probe for _, probe in probes)], filters
+                )
+                results["chars"] = batch[0]
+                unknown = [word for (word, _), found in zip(probes, batch[1:], strict=True) if not found]
+                vocabulary = _vocabulary(batch[0][:CORRECTION_HITS], self.chars)
+                corrected = correct_words(text, unknown, vocabulary, len(probes))
         stages: list[SignalQuery] = []
         if weights["dense"] > 0:
-            stages.append(SignalQuery("dense", self.embedder.embed_query(text), depth))
+            stages.append(SignalQuery("dense", self.embedder.embed_query(corrected), depth))
         if weights["bm25"] > 0:
-            vector = self.bm25.encode_query(text)
+            vector = self.bm25.encode_query(corrected)
             if len(vector):
                 stages.append(SignalQuery("bm25", vector, depth))
-        if weights["chars"] > 0:
-            vector = self.chars.encode_query(text)
-            if len(vector):
-                stages.append(SignalQuery("chars", vector, depth))
-        results = self.store.query(self._collection(), stages, filters) if stages else []
-        ranked = fuse(
-            {stage.using: points for stage, points in zip(stages, results, strict=False)},
-            weights,
-            fusion=fusion,
-            rrf_k=self.settings.rrf_k,
-        )
+        if stages:
+            for stage, points in zip(stages, self.store.query(collection, stages, filters), strict=True):
+                results[stage.using] = points
+        ranked = fuse(results, weights, fusion=fusion, rrf_k=self.settings.rrf_k)
         hits = tuple(ranked[:size])
-        return SearchResult(text, method, hits, (time.perf_counter() - started) * 1000)
+        return SearchResult(
+            text, method, hits, (time.perf_counter() - started) * 1000, corrected if corrected != text else None
+        )
+
+    def _unknown_word_probes(self, text: str) -> list[tuple[str, SignalQuery]]:
+        """One single-term BM25 probe (limit 1) per word that could be a typo: an empty answer means unknown."""
+        probes = []
+        for word in dict.fromkeys(self.chars.analyzer.words(text)):
+            if len(word) >= MIN_CORRECTED_LENGTH and word.isalpha():
+                vector = SparseVector((term_id(self.bm25.analyzer.stem(word)),), (1.0,))
+                probes.append((word, SignalQuery("bm25", vector, 1)))
+        return probes
+
+
+def _vocabulary(points: Sequence[ScoredPoint], chars: CharNgramEncoder) -> dict[str, int]:
+    """Words of the typo signal's best hits (name, category leaf, attribute values, tags), with counts."""
+    counts: dict[str, int] = {}
+    for point in points:
+        payload = point.payload
+        leaf = str(payload.get("category", "")).rsplit(">", 1)[-1]
+        attributes = payload.get("attributes") or {}
+        text = " ".join([str(payload.get("name", "")), leaf, *map(str, attributes.values()),
+                         *map(str, payload.get("tags") or ())])
+        for word in chars.analyzer.words(text):
+            counts[word] = counts.get(word, 0) + 1
+    return counts
+
+
+def correct_words(text: str, unknown: Sequence[str], vocabulary: Mapping[str, int], probed: int) -> str:
+    """Replace each unknown word of ``text`` by its closest vocabulary word, if one is close enough.
+
+    The rules follow common spell-checker practice (Lucene's DirectSpellChecker, for one):
+
+    - the first letter must match (people rarely mistype it, and it stops ``drill`` becoming ``grill``);
+    - one edit for words up to 8 letters, two beyond (insertion, deletion, substitution, transposition);
+    - when several of the ``probed`` words are unknown and they make up half of them or more, the query
+      is most likely in another language (``hair dryer`` in a Portuguese shop): nothing is corrected
+      and the multilingual dense model does the work.
+
+    Among equally close words the most frequent wins, then the alphabetically first, so corrections
+    are deterministic. Words are compared folded.
+    """
+    if not unknown or not vocabulary or (len(unknown) >= 2 and 2 * len(unknown) >= probed):
+        return text
+    replacements: dict[str, str] = {}
+    for word in unknown:
+        budget = 1 if len(word) <= 8 else 2
+        best: tuple[int, int, str] | None = None
+        for candidate, count in vocabulary.items():
+            if candidate[0] != word[0] or abs(len(candidate) - len(word)) > budget or not candidate.isalpha():
+                continue
+            distance = edit_distance(word, candidate, budget)
+            if distance <= budget and (best is None or (distance, -count, candidate) < best):
+                best = (distance, -count, candidate)
+        if best is not None and best[0] > 0:
+            replacements[word] = best[2]
+    if not replacements:
+        return text
+    return re.sub(r"\w+", lambda match: replacements.get(fold(match.group()), match.group()), text)
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment distance between ``a`` and ``b``, or ``limit + 1`` once it exceeds ``limit``."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = ca != cb
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
 
 
 def fuse(

@@ -86,6 +86,10 @@ class Analyzer:
         """Folded tokens without stopwords, unstemmed (for character n-grams)."""
         return [token for token in tokenize(text) if token not in self.stopwords]
 
+    def stem(self, word: str) -> str:
+        """The stem of one folded word."""
+        return self._stem(word)
+
     def terms(self, text: str) -> list[str]:
         """Stemmed index terms of ``text``, in order, repeats kept (for BM25)."""
         return [self._stem(word) for word in self.words(text)]

@@ -84,6 +84,8 @@ class SearchResult:
     method: str
     hits: tuple[Hit, ...]
     took_ms: float
+    #: The query with misspelt words corrected, when a correction was used for the dense and BM25 signals.
+    corrected_query: str | None = None
 
     def ids(self) -> list[str]:
         return [hit.id for hit in self.hits]

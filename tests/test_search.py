@@ -6,7 +6,7 @@ import pytest
 
 from odoo_search_lib import Filters, QueryError
 from odoo_search_lib.index import SearchIndex
-from odoo_search_lib.search import fuse, parse_filters
+from odoo_search_lib.search import correct_words, edit_distance, fuse, parse_filters
 from odoo_search_lib.store.base import ScoredPoint, SignalQuery
 
 
@@ -187,3 +187,38 @@ def test_parse_filters_rejects_bad_input(raw: object, code: str) -> None:
     with pytest.raises(QueryError) as info:
         parse_filters(raw)  # type: ignore[arg-type]
     assert info.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "distance"),
+    [("camiseta", "camiseta", 0), ("camizeta", "camiseta", 1), ("notbook", "notebook", 1), ("tneis", "tenis", 1),
+     ("geladera", "geladeira", 1), ("abc", "xyz", 3)],
+)
+def test_edit_distance_counts_transpositions_as_one(a: str, b: str, distance: int) -> None:
+    assert edit_distance(a, b, 5) == distance
+    assert edit_distance(a, b, 0) == min(distance, 1)
+
+
+VOCABULARY = {"camiseta": 5, "camisa": 3, "geladeira": 2, "bluetooth": 4, "fone": 4, "grill": 1, "air": 1, "fryer": 1}
+
+
+@pytest.mark.parametrize(
+    ("query", "unknown", "probed", "expected"),
+    [
+        ("camizeta", ["camizeta"], 1, "camiseta"),
+        ("Fone Bluetoth, por favor", ["bluetoth"], 2, "Fone bluetooth, por favor"),
+        ("geladera", ["geladera"], 1, "geladeira"),
+        ("drill", ["drill"], 1, "drill"),  # the first letter must match: never 'grill'
+        ("hair dryer", ["hair", "dryer"], 2, "hair dryer"),  # mostly unknown words: another language
+        ("camixxxa", ["camixxxa"], 1, "camixxxa"),  # too far from every known word
+    ],
+)
+def test_correct_words(query: str, unknown: list[str], probed: int, expected: str) -> None:
+    assert correct_words(query, unknown, VOCABULARY, probed) == expected
+
+
+def test_a_corrected_query_is_reported(mini_index: SearchIndex) -> None:
+    result = mini_index.search("camizeta preta")
+    assert result.corrected_query == "camiseta preta"
+    assert result.hits[0].id == "c1"
+    assert mini_index.search("camiseta preta").corrected_query is None

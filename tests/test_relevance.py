@@ -1,0 +1,103 @@
+"""Relevance on the bundled sample: BM25 against an independent oracle, typos, hybrid vs baselines."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from rank_bm25 import BM25Okapi
+
+from odoo_search_lib import Settings
+from odoo_search_lib.documents import load_jsonl, sparse_text
+from odoo_search_lib.evaluate import (
+    evaluate_run,
+    load_qrels,
+    load_queries,
+    rank_bm25_ranker,
+    substring_ranker,
+)
+from odoo_search_lib.index import SearchIndex
+from tests.conftest import HashingEmbedder
+
+DATA = resources.files("odoo_search_lib") / "data"
+PRODUCTS = load_jsonl(Path(str(DATA / "sample_products.jsonl"))).documents
+QUERIES = load_queries(Path(str(DATA / "sample_queries.tsv")))
+QRELS = load_qrels(Path(str(DATA / "sample_qrels.tsv")))
+
+
+class QdrantIdfBM25(BM25Okapi):
+    """rank-bm25's Okapi BM25 with the IDF Qdrant's ``Modifier.IDF`` applies: ln(1 + (N - n + 0.5) / (n + 0.5))."""
+
+    def _calc_idf(self, nd: dict[str, int]) -> None:
+        self.idf = {term: math.log(1 + (self.corpus_size - n + 0.5) / (n + 0.5)) for term, n in nd.items()}
+
+
+@pytest.fixture(scope="module")
+def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
+    """The sample catalogue indexed with the real default embedder."""
+    settings = Settings.from_dict({"store": {"path": str(tmp_path_factory.mktemp("sample"))}})
+    with SearchIndex(settings) as index:
+        index.reindex(PRODUCTS)
+        yield index
+
+
+def test_bm25_scores_match_rank_bm25_on_the_sample(tmp_path: Path) -> None:
+    analyzer_settings = Settings.from_dict({"store": {"path": str(tmp_path)}})
+    with SearchIndex(analyzer_settings, embedder=HashingEmbedder()) as index:
+        corpus = [index.bm25.analyzer.terms(sparse_text(doc)) for doc in PRODUCTS]
+        average = sum(map(len, corpus)) / len(corpus)
+    settings = Settings.from_dict(
+        {"store": {"path": str(tmp_path / "oracle")}, "search": {"bm25_avg_len": average, "max_limit": 1000}}
+    )
+    oracle = QdrantIdfBM25(corpus, k1=1.2, b=0.75)
+    ids = [doc.id for doc in PRODUCTS]
+    with SearchIndex(settings, embedder=HashingEmbedder()) as index:
+        index.reindex(PRODUCTS)
+        compared = 0
+        for text in QUERIES.values():
+            terms = sorted(set(index.bm25.analyzer.terms(text)))
+            if not terms:
+                continue
+            expected = {ids[i]: s for i, s in enumerate(oracle.get_scores(terms)) if s > 0}
+            hits = index.search(text, method="bm25", limit=1000).hits
+            ours = {hit.id: hit.scores["bm25"] for hit in hits}
+            assert ours.keys() == expected.keys(), text
+            for doc_id, score in expected.items():
+                assert ours[doc_id] == pytest.approx(score, rel=1e-4), (text, doc_id)
+            # Same order up to ties: scores never increase along our ranking.
+            ranked = [expected[hit.id] for hit in hits]
+            assert all(a >= b - 1e-4 * max(1.0, a) for a, b in zip(ranked, ranked[1:], strict=False)), text
+            compared += 1
+    assert compared >= 90
+
+
+@pytest.mark.parametrize("query", ["camizeta", "tenis corida", "fone bluetoth"])
+def test_misspelt_queries_find_the_right_products(sample_index: SearchIndex, query: str) -> None:
+    qid = next(qid for qid, text in QUERIES.items() if text == query)
+    exact = {doc_id for doc_id, grade in QRELS[qid].items() if grade == 2}
+    top = sample_index.search(query, limit=3).ids()
+    assert exact.intersection(top), (query, top)
+
+
+def test_character_ngrams_are_what_rescues_a_typo(sample_index: SearchIndex) -> None:
+    qid = next(qid for qid, text in QUERIES.items() if text == "camizeta")
+    exact = {doc_id for doc_id, grade in QRELS[qid].items() if grade == 2}
+    assert not exact.intersection(sample_index.search("camizeta", method="bm25", limit=10).ids())
+    hits = sample_index.search("camizeta", limit=3).hits
+    assert all("chars" in hit.scores for hit in hits if hit.id in exact)
+
+
+def test_hybrid_beats_every_single_method_and_baseline(sample_index: SearchIndex) -> None:
+    def ours(method: str):  # noqa: ANN202
+        return lambda text: sample_index.search(text, limit=10, method=method).ids()
+
+    scores = {method: evaluate_run(QUERIES, QRELS, ours(method)) for method in ("hybrid", "bm25", "dense")}
+    scores["substring"] = evaluate_run(QUERIES, QRELS, substring_ranker(PRODUCTS))
+    scores["rank_bm25"] = evaluate_run(QUERIES, QRELS, rank_bm25_ranker(PRODUCTS))
+    hybrid = scores.pop("hybrid")
+    for method, values in scores.items():
+        assert hybrid["ndcg@10"] > values["ndcg@10"], (method, hybrid, values)
+    assert hybrid["hit@10"] >= 0.95
