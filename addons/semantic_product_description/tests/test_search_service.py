@@ -1,0 +1,173 @@
+# Copyright 2025 Odoo Search Lib contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import os
+import tempfile
+from unittest.mock import patch
+
+from odoo import tools
+from odoo.exceptions import UserError
+from odoo.tests import TransactionCase, tagged
+
+from odoo_search_lib import ConfigError, DocumentError, StoreLockedError, StoreSettings
+from odoo_search_lib.index import SearchIndex
+from odoo_search_lib.store import open_store
+
+from .. import search_registry
+from .common import SemanticSearchTestMixin
+
+
+@tagged("post_install", "-at_install")
+class TestSemanticSearchService(SemanticSearchTestMixin, TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_semantic_search()
+
+    def test_document_from_product(self):
+        product = self._create_product("Galah Teapot", default_code="GT-1", description_sale="Loose leaf tea.")
+        document = self.service._product_document(product)
+        self.assertEqual(document.id, f"product.template,{product.id}")
+        self.assertEqual(document.name, "Galah Teapot")
+        self.assertEqual(document.category, "All > Kitchen")
+        self.assertEqual(dict(document.attributes), {"Colour": "Red, Blue", "Material": "Steel"})
+        self.assertEqual(document.tags, ("gift",))
+        self.assertEqual(document.price, 49.9)
+        self.assertEqual(document.currency, product.currency_id.name)
+        self.assertEqual(document.description, "Loose leaf tea.")
+        self.assertIsNone(document.company_id)
+        self.assertEqual(dict(document.extra), {"sale_ok": True, "active": True, "default_code": "GT-1"})
+        if "qty_available" not in product._fields:
+            self.assertTrue(document.in_stock)
+        if "is_published" not in product._fields:
+            self.assertTrue(document.published)
+
+    def test_semantic_description_wins_and_html_is_stripped(self):
+        product = self._create_product(
+            "Rosella Jar",
+            description_sale="<p>Sale <b>text</b></p>",
+        )
+        self.assertEqual(self.service._product_document(product).description, "Sale text")
+        product.semantic_description = "<div>Glass jar<br/>with <i>lid</i><script>alert(1)</script></div>"
+        description = self.service._product_document(product).description
+        self.assertNotIn("<", description)
+        self.assertNotIn("alert", description)
+        self.assertIn("Glass jar", description)
+        self.assertIn("lid", description)
+
+    def test_document_builder_rejects_empty_names(self):
+        product = self.env["product.template"].new({"name": "  ", "list_price": 1.0})
+        with self.assertRaises(DocumentError) as caught:
+            self.service._product_document(product)
+        self.assertEqual(caught.exception.code, "missing_name")
+        with self.assertRaises(Exception) as caught:
+            self.service._product_facts(product)
+        self.assertIn("name", str(caught.exception))
+
+    def test_two_companies_are_isolated(self):
+        company_a = self.env["res.company"].create({"name": "Shop A"})
+        company_b = self.env["res.company"].create({"name": "Shop B"})
+        product_a = self._create_product("Magpie Colander", company_id=company_a.id)
+        product_b = self._create_product("Magpie Colander", company_id=company_b.id)
+        shared = self._create_product("Magpie Colander")
+        self._drain()
+        found_a = self._found_ids("magpie colander", company_ids=[company_a.id])
+        self.assertIn(product_a.id, found_a)
+        self.assertIn(shared.id, found_a)
+        self.assertNotIn(product_b.id, found_a)
+        found_b = self._found_ids("magpie colander", company_ids=[company_b.id])
+        self.assertIn(product_b.id, found_b)
+        self.assertNotIn(product_a.id, found_b)
+
+    def test_two_databases_never_share_a_collection(self):
+        params = self.service._get_parameters()
+        params["store_path"] = ""
+        one = self.service._build_settings(params, "shop_one")
+        two = self.service._build_settings(params, "shop_two")
+        self.assertEqual((one.tenant, two.tenant), ("shop_one", "shop_two"))
+        self.assertNotEqual(one.store.path, two.store.path)
+        self.assertEqual(one.store.path, os.path.join(tools.config["data_dir"], "semantic_search", "shop_one"))
+        embedder = search_registry._embedder(one)
+        with tempfile.TemporaryDirectory() as tmp:
+            store = open_store(_edge(tmp))
+            try:
+                alias_one = SearchIndex(one, embedder=embedder, store=store).alias
+                alias_two = SearchIndex(two, embedder=embedder, store=store).alias
+            finally:
+                store.close()
+        self.assertNotEqual(alias_one, alias_two)
+        self.assertIn("shop_one", alias_one)
+        self.assertIn("shop_two", alias_two)
+        self.assertNotEqual(search_registry.settings_key(one), search_registry.settings_key(two))
+
+    def test_settings_from_parameters(self):
+        self._set_params(
+            fusion="weighted",
+            weight_dense="0.0",
+            weight_bm25="2.5",
+            weight_chars="0.25",
+            rrf_k="30",
+            search_max_limit="7",
+        )
+        settings = self.service._get_settings()
+        self.assertEqual(settings.tenant, self.env.cr.dbname)
+        self.assertEqual(settings.search.fusion, "weighted")
+        self.assertEqual(dict(settings.search.weights), {"dense": 0.0, "bm25": 2.5, "chars": 0.25})
+        self.assertEqual(settings.search.rrf_k, 30)
+        self.assertEqual(settings.search.max_limit, 7)
+        self.assertEqual(settings.store.path, self.store_dir)
+        self._set_params(fusion="nonsense")
+        with self.assertRaises(ConfigError) as caught:
+            self.service._get_settings()
+        self.assertIn("settings are invalid", self.service._error_message(caught.exception))
+
+    def test_settings_screen_keeps_zero_weights(self):
+        settings = self.env["res.config.settings"].create({"semantic_weight_dense": 0.0, "semantic_weight_bm25": 1.5})
+        settings.set_values()
+        self.assertEqual(self.service._get_param("weight_dense"), "0.0")
+        self.assertEqual(self.env["res.config.settings"].create({}).semantic_weight_bm25, 1.5)
+
+    def test_language_defaults_to_company_language(self):
+        self._set_params(language="")
+        self.env["ir.config_parameter"].sudo().search([("key", "=", "semantic_product_description.language")]).unlink()
+        self.assertEqual(self.service._get_settings().language, "en")
+        self.env["res.lang"]._activate_lang("pt_BR")
+        self.env.company.partner_id.lang = "pt_BR"
+        self.assertEqual(self.service._get_settings().language, "pt")
+
+    def test_edge_store_refused_with_workers(self):
+        with patch.dict(tools.config.options, {"workers": 2}):
+            with self.assertRaises(StoreLockedError) as caught:
+                self.service._get_index()
+        message = self.service._error_message(caught.exception)
+        self.assertIn("Qdrant", message)
+        self._set_params(store_mode="qdrant", qdrant_url="http://127.0.0.1:1")
+        with patch.dict(tools.config.options, {"workers": 2}):
+            self.assertTrue(self.service._get_index())  # a server store is fine with workers
+
+    def test_store_locked_by_another_process_maps_to_qdrant_hint(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            holder = open_store(_edge(tmp))
+            try:
+                self._set_params(store_path=tmp)
+                with self.assertRaises(StoreLockedError) as caught:
+                    self.service._get_index()
+            finally:
+                holder.close()
+        self.assertIn("Qdrant URL", self.service._error_message(caught.exception))
+
+    def test_connection_test_buttons(self):
+        settings = self.env["res.config.settings"].create({})
+        action = settings.action_semantic_test_store()
+        self.assertEqual(action["tag"], "display_notification")
+        settings = self.env["res.config.settings"].create(
+            {"semantic_store_mode": "qdrant", "semantic_qdrant_url": "http://127.0.0.1:1"}
+        )
+        with self.assertRaises(UserError):
+            settings.action_semantic_test_store()
+        settings = self.env["res.config.settings"].create({"semantic_llm_base_url": False})
+        with self.assertRaises(UserError):
+            settings.action_semantic_test_llm()
+
+
+def _edge(path):
+    return StoreSettings(backend="edge", path=path)

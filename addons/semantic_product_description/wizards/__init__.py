@@ -1,0 +1,1 @@
+from . import semantic_description_wizard
