@@ -131,6 +131,11 @@ def _cached_vectors(
     return vectors
 
 
+def default_cache_dir() -> Path:
+    """Where synthetic vectors are cached: ``$XDG_CACHE_HOME/odoo-search/bench`` (``~/.cache`` by default)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "odoo-search" / "bench"
+
+
 def _percentile(values: list[float], q: float) -> float:
     return round(float(np.percentile(values, q)), 2)
 
@@ -146,9 +151,7 @@ def run_bench(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Run the benchmark and return ``{"n", "index_per_s", "query_ms", "peak_rss_mb", ...}``."""
-    cache = Path(
-        cache_dir or os.environ.get("ODOO_SEARCH_BENCH_CACHE") or Path(tempfile.gettempdir()) / "odoo-search-bench"
-    )
+    cache = Path(cache_dir) if cache_dir else default_cache_dir()
     docs = list(synthetic_catalogue(n, seed=seed))
     with tempfile.TemporaryDirectory(prefix="odoo-search-bench-") as tmp:
         base = settings or Settings()

@@ -237,7 +237,9 @@ def cmd_bench(args: argparse.Namespace, out: Any) -> dict[str, Any]:
         bar = bars.setdefault(stage, _Progress(stage, not args.json and sys.stderr.isatty()))
         bar(done, total)
 
-    result = run_bench(args.n, queries=args.queries, settings=_settings(args, None), progress=progress)
+    result = run_bench(
+        args.n, queries=args.queries, cache_dir=args.cache_dir, settings=_settings(args, None), progress=progress
+    )
     for bar in bars.values():
         bar.close()
     if not args.json:
@@ -302,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", parents=[common], help="indexing throughput and query latency on synthetic data")
     bench.add_argument("--n", type=int, default=100_000, help="catalogue size (default 100000)")
     bench.add_argument("--queries", type=int, default=200, help="queries per method (default 200)")
+    bench.add_argument("--cache-dir", help="where synthetic vectors are cached (default ~/.cache/odoo-search/bench)")
     bench.set_defaults(func=cmd_bench)
     return parser
 

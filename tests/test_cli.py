@@ -1,0 +1,225 @@
+"""The odoo-search command line: every command, JSON output, exit codes and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from odoo_search_lib.cli import main
+
+DATA = Path(str(resources.files("odoo_search_lib") / "data"))
+PRODUCTS = [
+    {"id": "a1", "name": "Camiseta Básica Preta", "category": "Roupas > Camisetas", "price": 49.9, "in_stock": True},
+    {"id": "a2", "name": "Tênis de Corrida Azul", "category": "Calçados > Tênis", "price": 299.0, "in_stock": False},
+    {"id": "a3", "name": "Fone Bluetooth", "category": "Eletrônicos > Fones", "price": 129.0, "company_id": 2},
+]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
+    code = main(list(argv))
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def write_jsonl(path: Path, rows: list[object], extra_lines: tuple[bytes, ...] = ()) -> Path:
+    with open(path, "wb") as handle:
+        for row in rows:
+            handle.write(json.dumps(row).encode() + b"\n")
+        for line in extra_lines:
+            handle.write(line + b"\n")
+    return path
+
+
+@pytest.fixture
+def store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    store = tmp_path / "store"
+    code, result = run(
+        capsys, "index", str(write_jsonl(tmp_path / "p.jsonl", PRODUCTS)), "--store", str(store), "--json"
+    )
+    assert code == 0 and result["indexed"] == 3
+    return store
+
+
+def test_demo_indexes_the_sample_and_searches(capsys: pytest.CaptureFixture[str]) -> None:
+    code, result = run(capsys, "demo", "--json")
+    assert code == 0
+    assert result["indexed"] >= 300
+    by_query = {search["query"]: search for search in result["searches"]}
+    assert "camiseta" in by_query["camizeta"]["results"][0]["name"].lower()
+    filtered = by_query["tênis"]["results"]
+    assert filtered and all(row["in_stock"] and row["price"] <= 300 for row in filtered)
+
+
+def test_demo_prints_readable_results(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--limit", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Indexed" in out and '"camizeta"' in out and "score" in out
+
+
+def test_index_then_search(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, result = run(capsys, "search", "camiseta preta", "--store", str(store), "--json", "--limit", "2")
+    assert code == 0
+    assert result["results"][0]["id"] == "a1"
+    assert set(result["results"][0]["scores"]) <= {"dense", "bm25", "chars"}
+    code, result = run(
+        capsys, "search", "tenis", "--store", str(store), "--json", "--filter", "in_stock=false", "--method", "bm25"
+    )
+    assert [row["id"] for row in result["results"]] == ["a2"]
+    code, result = run(capsys, "search", "fone", "--store", str(store), "--json", "--filter", "company_id=1")
+    assert "a3" not in [row["id"] for row in result["results"]]
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "error"),
+    [
+        (["--filter", "colour=red"], 2, "unknown_filter"),
+        (["--filter", "price_min"], 2, "invalid_filter"),
+        (["--filter", "price_min=abc"], 2, "invalid_filter"),
+    ],
+)
+def test_search_rejects_bad_filters(
+    store: Path, capsys: pytest.CaptureFixture[str], argv: list[str], code: int, error: str
+) -> None:
+    got, result = run(capsys, "search", "camiseta", "--store", str(store), "--json", *argv)
+    assert (got, result["error"]["code"]) == (code, error)
+
+
+def test_search_rejects_an_empty_query_and_clamps_the_limit(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, result = run(capsys, "search", "   ", "--store", str(store), "--json")
+    assert (code, result["error"]["code"]) == (2, "empty_query")
+    for limit, expected in (("0", 1), ("-3", 1), ("100000", 3)):
+        code, result = run(capsys, "search", "camiseta", "--store", str(store), "--json", "--limit", limit)
+        assert code == 0 and len(result["results"]) == expected
+
+
+def test_search_a_missing_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, result = run(capsys, "search", "x", "--store", str(tmp_path / "none"), "--json")
+    assert (code, result["error"]["code"]) == (2, "no_store")
+
+
+def test_a_bad_line_stops_the_import_before_the_store_is_touched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_jsonl(tmp_path / "bad.jsonl", PRODUCTS, (b'{"id": "x", "name": ', b'{"id": "y"}'))
+    store = tmp_path / "store"
+    code, result = run(capsys, "index", str(path), "--store", str(store), "--json")
+    assert code == 2
+    assert result["error"]["code"] == "bad_json" and "line 4" in result["error"]["message"]
+    assert not (store / "collections").exists() or not any((store / "collections").iterdir())
+
+
+def test_skip_mode_reports_bad_lines_and_repeated_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [*PRODUCTS, {**PRODUCTS[0], "name": "Camiseta Nova"}]
+    path = write_jsonl(tmp_path / "mixed.jsonl", rows, (b"not json", b'{"id": "no-name"}', b"[1, 2]"))
+    code, result = run(capsys, "index", str(path), "--store", str(tmp_path / "s"), "--json", "--on-error", "skip")
+    assert code == 0
+    assert result["indexed"] == 3
+    assert [(row["line"], row["code"]) for row in result["skipped"]] == [
+        (5, "bad_json"),
+        (6, "missing_name"),
+        (7, "not_an_object"),
+    ]
+    assert result["duplicates"] == ["a1"]
+
+
+def test_a_non_utf8_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes('{"id": "1", "name": "Calção"}\n'.encode("latin-1"))
+    code, result = run(capsys, "index", str(path), "--store", str(tmp_path / "s"), "--json")
+    assert (code, result["error"]["code"]) == (2, "not_utf8")
+
+
+def test_an_empty_or_missing_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "empty.jsonl").write_text("\n\n")
+    code, result = run(capsys, "index", str(tmp_path / "empty.jsonl"), "--store", str(tmp_path / "s"), "--json")
+    assert (code, result["error"]["code"]) == (2, "no_documents")
+    code, result = run(capsys, "index", str(tmp_path / "nope.jsonl"), "--store", str(tmp_path / "s"), "--json")
+    assert (code, result["error"]["code"]) == (2, "unreadable_file")
+
+
+def test_eval_prints_one_object_with_every_method(capsys: pytest.CaptureFixture[str]) -> None:
+    code, result = run(
+        capsys,
+        "eval",
+        "--products",
+        str(DATA / "sample_products.jsonl"),
+        "--queries",
+        str(DATA / "sample_queries.tsv"),
+        "--qrels",
+        str(DATA / "sample_qrels.tsv"),
+        "--json",
+    )
+    assert code == 0
+    assert result["queries"] >= 60
+    assert set(result["methods"]) == {"hybrid", "bm25", "dense", "substring", "rank_bm25"}
+    for values in result["methods"].values():
+        assert set(values) == {"ndcg@10", "recall@10", "mrr@10", "hit@10"}
+        assert all(0.0 <= value <= 1.0 for value in values.values())
+
+
+def test_eval_one_baseline_and_bad_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    products = str(write_jsonl(tmp_path / "p.jsonl", PRODUCTS))
+    (tmp_path / "q.tsv").write_text("q1\tcamiseta\n")
+    (tmp_path / "r.tsv").write_text("q1\t0\ta1\t2\n")
+    code, result = run(
+        capsys,
+        "eval",
+        "--products",
+        products,
+        "--queries",
+        str(tmp_path / "q.tsv"),
+        "--qrels",
+        str(tmp_path / "r.tsv"),
+        "--method",
+        "substring",
+        "--json",
+    )
+    assert code == 0 and result["methods"]["substring"]["hit@10"] == 1.0
+    (tmp_path / "bad.tsv").write_text("only-one-column\n")
+    code, result = run(
+        capsys,
+        "eval",
+        "--products",
+        products,
+        "--queries",
+        str(tmp_path / "bad.tsv"),
+        "--qrels",
+        str(tmp_path / "r.tsv"),
+        "--json",
+    )
+    assert (code, result["error"]["code"]) == (2, "bad_queries")
+
+
+def test_bench_reports_the_documented_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, result = run(capsys, "bench", "--n", "300", "--queries", "5", "--json", "--cache-dir", str(tmp_path))
+    assert code == 0
+    assert result["n"] == 300 and result["index_per_s"] > 0 and result["peak_rss_mb"] > 0
+    assert set(result["query_ms"]) == {"bm25", "dense", "hybrid"}
+    assert all(values["p95"] >= values["p50"] > 0 for values in result["query_ms"].values())
+    code, result = run(capsys, "bench", "--n", "0", "--json")
+    assert (code, result["error"]["code"]) == (2, "invalid_argument")
+
+
+def test_the_console_script_runs_as_a_process(store: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "odoo_search_lib.cli", "search", "fone", "--store", str(store), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["results"][0]["id"] == "a3"
+    completed = subprocess.run(
+        [sys.executable, "-m", "odoo_search_lib.cli", "search", "", "--store", str(store)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 2 and "error: the query is empty" in completed.stderr
