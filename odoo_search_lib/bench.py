@@ -15,25 +15,33 @@ the whole catalogue.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import resource
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .config import Settings
+from .config import Settings, StoreSettings
 from .documents import dense_text
-from .embeddings import fingerprint
+from .embeddings import Embedder, fingerprint
 from .index import SearchIndex
 from .store import Point
 from .types import Document
 
-__all__ = ["run_bench", "synthetic_catalogue"]
+__all__ = [
+    "cached_vectors",
+    "default_cache_dir",
+    "fill_with_vectors",
+    "run_bench",
+    "synthetic_catalogue",
+    "synthetic_queries",
+]
 
 _CATEGORIES = {
     "Roupas > Camisetas": (["Camiseta", "Regata", "Camisa Polo", "Blusa"], ["algodão", "dry fit", "linho", "malha"]),
@@ -94,7 +102,8 @@ def synthetic_catalogue(n: int, *, seed: int = 7) -> Iterator[Document]:
         )
 
 
-def _queries(count: int, seed: int) -> list[str]:
+def synthetic_queries(count: int, seed: int = 7) -> list[str]:
+    """Shop-style queries over the synthetic catalogue's vocabulary, a third of them misspelt."""
     rng = random.Random(seed + 1)
     queries = []
     for _ in range(count):
@@ -112,23 +121,59 @@ def _queries(count: int, seed: int) -> list[str]:
     return queries
 
 
-def _cached_vectors(
-    index: SearchIndex, docs: list[Document], cache_dir: Path, seed: int, progress: Callable[[int, int], None] | None
+def cached_vectors(
+    embedder: Embedder,
+    docs: Sequence[Document],
+    cache_dir: Path,
+    seed: int,
+    progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
-    path = cache_dir / f"dense-{fingerprint(index.embedder)}-{len(docs)}-{seed}.npy"
-    if path.exists():
-        return np.load(path)
+    """Dense vectors of the first ``len(docs)`` synthetic products of ``seed``, from disk when possible.
+
+    A cache file holds the vectors of a prefix of the catalogue (the catalogue of a seed is always the
+    same sequence), so a file made for 100,000 products also serves any smaller run. The file name
+    carries the model fingerprint and a digest of the embedded texts: a change of either recomputes.
+    """
+    texts = [dense_text(doc) for doc in docs]
+    digest = hashlib.sha256("\n".join(texts[:64]).encode()).hexdigest()[:12]
+    prefix = f"dense-{fingerprint(embedder)}-{seed}-{digest}-"
+    for path in sorted(cache_dir.glob(prefix + "*.npy"), key=lambda p: int(p.stem.rsplit("-", 1)[1])):
+        if int(path.stem.rsplit("-", 1)[1]) >= len(docs):
+            return np.load(path, mmap_mode="r")[: len(docs)]
     cache_dir.mkdir(parents=True, exist_ok=True)
     chunks = []
-    for start in range(0, len(docs), 512):
-        chunks.append(index.embedder.embed_documents([dense_text(doc) for doc in docs[start : start + 512]]))
+    for start in range(0, len(texts), 512):
+        chunks.append(embedder.embed_documents(texts[start : start + 512]))
         if progress:
-            progress(min(start + 512, len(docs)), len(docs))
+            progress(min(start + 512, len(texts)), len(texts))
     vectors = np.vstack(chunks).astype(np.float32)
+    path = cache_dir / f"{prefix}{len(docs)}.npy"
     tmp = path.with_suffix(".tmp.npy")
     np.save(tmp, vectors)
     os.replace(tmp, path)
     return vectors
+
+
+def fill_with_vectors(
+    index: SearchIndex,
+    docs: Sequence[Document],
+    vectors: np.ndarray,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Upsert ``docs`` into the live collection with precomputed dense vectors, then optimise."""
+    index.upsert([])  # creates the live collection if there is none
+    collection = index.collection()
+    for start in range(0, len(docs), 1000):
+        batch = docs[start : start + 1000]
+        points = [
+            Point(p.doc_id, vector, p.bm25, p.chars, p.payload)
+            for p, vector in zip(index.encode_sparse(batch), vectors[start : start + 1000], strict=True)
+        ]
+        index.store.upsert(collection, points)
+        if progress:
+            progress(start + len(batch), len(docs))
+    index.store.optimize(collection)
 
 
 def default_cache_dir() -> Path:
@@ -155,7 +200,7 @@ def run_bench(
     docs = list(synthetic_catalogue(n, seed=seed))
     with tempfile.TemporaryDirectory(prefix="odoo-search-bench-") as tmp:
         base = settings or Settings()
-        settings = base.replace(store=base.store.__class__(backend="edge", path=tmp))
+        settings = base.replace(store=StoreSettings(backend="edge", path=tmp))
         with SearchIndex(settings) as index:
             index.embedder.embed_query("aquecimento")  # load the model outside the timings
             measured = docs[: min(sample, n)]
@@ -165,23 +210,17 @@ def run_bench(
 
             rest = docs[len(measured) :]
             if rest:
-                vectors = _cached_vectors(
-                    index, rest, cache, seed, (lambda d, t: progress("embed", d, t)) if progress else None
+                vectors = cached_vectors(
+                    index.embedder, docs, cache, seed, (lambda d, t: progress("embed", d, t)) if progress else None
+                )[len(measured) :]
+                fill_with_vectors(
+                    index, rest, vectors, progress=(lambda d, t: progress("fill", d, t)) if progress else None
                 )
-                collection = index.collection()
-                for start in range(0, len(rest), 1000):
-                    batch = rest[start : start + 1000]
-                    points = [
-                        Point(p.doc_id, vector, p.bm25, p.chars, p.payload)
-                        for p, vector in zip(index.encode_sparse(batch), vectors[start : start + 1000], strict=False)
-                    ]
-                    index.store.upsert(collection, points)
-                    if progress:
-                        progress("fill", start + len(batch), len(rest))
-            index.store.optimize(index.collection())
+            else:
+                index.store.optimize(index.collection())
 
             timings: dict[str, dict[str, float]] = {}
-            texts = _queries(queries, seed)
+            texts = synthetic_queries(queries, seed)
             for method in ("bm25", "dense", "hybrid"):
                 for text in texts[:10]:  # warm caches
                     index.search(text, method=method)
