@@ -123,7 +123,7 @@ class SemanticProductSearchController(http.Controller):
         started = time.perf_counter()
         try:
             uid = self._authenticate()
-            self._check_rate_limit(f"{request.db}:{uid}", "api")
+            self._check_rate_limit(f"{request.db}:{uid}")
             body = self._read_json_body()
             query, limit, method, filters = self._parse_search_body(body)
             results = self._search(query, limit, method, filters)
@@ -165,7 +165,7 @@ class SemanticProductSearchController(http.Controller):
         request.update_env(user=uid)
         return uid
 
-    def _check_rate_limit(self, key, _kind):
+    def _check_rate_limit(self, key):
         rate = request.env["semantic.search.service"].sudo()._get_param_int("api_rate_limit")
         if not limiter.allow(key, rate):
             retry_after = str(limiter.retry_after(key, rate))

@@ -46,7 +46,6 @@ class SemanticOutbox(models.Model):
     _name = "semantic.outbox"
     _description = "Semantic Search Outbox"
     _order = "id desc"
-    _rec_name = "display_name"
 
     job_type = fields.Selection(
         selection=[

@@ -59,6 +59,8 @@ DEFAULTS = {
     "llm_api_key": "",
     "llm_model": "",
     "llm_timeout": "30",
+    # interactive calls fail fast; queued descriptions are retried by the outbox
+    "llm_max_retries": "0",
     "description_writer": "template",
     "language": "",
     "outbox_batch_size": "100",
@@ -163,6 +165,7 @@ class SemanticSearchService(models.AbstractModel):
                 "api_key": params.get("llm_api_key") or "",
                 "model": params.get("llm_model") or "",
                 "timeout": number("llm_timeout"),
+                "max_retries": number("llm_max_retries", int),
             },
         }
         return Settings.from_dict(data)
@@ -281,8 +284,8 @@ class SemanticSearchService(models.AbstractModel):
 
     @api.model
     def _is_indexable(self, template):
-        """Archived products and products not for sale stay out of the index."""
-        return bool(template.exists() and template.active and template.sale_ok)
+        """Archived products and products not for sale stay out of the index (``template`` exists)."""
+        return bool(template.active and template.sale_ok)
 
     @api.model
     def _product_in_stock(self, template):

@@ -67,6 +67,27 @@ class TestSemanticOutbox(SemanticSearchTestMixin, TransactionCase):
         self._drain()
         self.assertNotIn(product_id, self._found_ids("bilby spoon"))
 
+    def test_renamed_category_tag_attribute_and_variant_reindex(self):
+        product = self._create_product("Emu Ladle")
+        self._drain()
+        self.category.name = "Cookware"
+        self.assertEqual(self._open_jobs(product).mapped("job_type"), ["index"])
+        self._drain()
+        self.assertEqual(self.service._product_document(product).category, "All > Cookware")
+        self.tag.name = "present"
+        self.assertTrue(self._open_jobs(product))
+        self._drain()
+        self.color.value_ids[0].name = "Crimson"
+        self.assertTrue(self._open_jobs(product))
+        self._drain()
+        self.material.name = "Metal"
+        self.assertTrue(self._open_jobs(product))
+        self._drain()
+        product.product_variant_ids[0].default_code = "EMU-1"
+        self.assertTrue(self._open_jobs(product))
+        self._drain()
+        self.assertIn(product.id, self._found_ids("crimson emu ladle cookware"))
+
     def test_not_for_sale_is_not_indexed(self):
         product = self._create_product("Dingo Whistle", sale_ok=False)
         self._drain()

@@ -41,6 +41,31 @@ class TestSemanticSearchService(SemanticSearchTestMixin, TransactionCase):
         if "is_published" not in product._fields:
             self.assertTrue(document.published)
 
+    def test_stock_when_installed(self):
+        if "qty_available" not in self.env["product.template"]._fields:
+            self.skipTest("stock is not installed")
+        product = self._create_product("Koala Thermos", is_storable=True)
+        self.assertFalse(self.service._product_document(product).in_stock)
+        warehouse = self.env["stock.warehouse"].search([("company_id", "=", self.env.company.id)], limit=1)
+        self.env["stock.quant"]._update_available_quantity(product.product_variant_ids[0], warehouse.lot_stock_id, 5)
+        self.env.invalidate_all()  # qty_available is computed on the variants, not stored
+        self.assertTrue(self.service._product_document(product).in_stock)
+        service = self._create_product("Koala Repair", type="service")
+        self.assertTrue(self.service._product_document(service).in_stock)
+
+    def test_website_when_installed(self):
+        if "is_published" not in self.env["product.template"]._fields:
+            self.skipTest("website_sale is not installed")
+        product = self._create_product(
+            "Wallaby Tote", is_published=False, website_description="<p>Canvas <b>tote</b></p>"
+        )
+        document = self.service._product_document(product)
+        self.assertFalse(document.published)
+        self.assertEqual(document.description, "Canvas tote")
+        product.is_published = True
+        self.assertTrue(self._open_jobs(product))
+        self.assertTrue(self.service._product_document(product).published)
+
     def test_semantic_description_wins_and_html_is_stripped(self):
         product = self._create_product(
             "Rosella Jar",

@@ -1,0 +1,13 @@
+# Copyright 2025 Odoo Search Lib contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import models
+
+
+class ProductAttribute(models.Model):
+    _inherit = "product.attribute"
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "name" in vals:
+            self.sudo().with_context(active_test=False).product_tmpl_ids._semantic_enqueue()
+        return result
