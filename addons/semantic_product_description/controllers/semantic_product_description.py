@@ -163,6 +163,8 @@ class SemanticProductSearchController(http.Controller):
             limiter.allow(failures_key, AUTH_FAILURES_PER_MINUTE)  # count the failure
             raise ApiError(401, "invalid_api_key", "The API key is invalid, expired or revoked.")
         request.update_env(user=uid)
+        # names are answered in the key user's language, not the anonymous request's
+        request.update_context(lang=request.env.user.lang or "en_US")
         return uid
 
     def _check_rate_limit(self, key):

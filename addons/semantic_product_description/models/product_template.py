@@ -71,16 +71,14 @@ class ProductTemplate(models.Model):
         Outbox = self.env["semantic.outbox"]
         service = self.env["semantic.search.service"]
         if job_type is not None:
-            groups = {job_type: self}
+            groups = {job_type: self.sudo()}
         else:
             records = self.sudo().with_context(active_test=False)
             indexable = records.filtered(service._is_indexable)
             groups = {"index": indexable, "delete": records - indexable}
         for kind, records in groups.items():
             if records:
-                Outbox._enqueue(
-                    kind, self._name, records.ids, companies={r.id: r.sudo().company_id.id for r in records}
-                )
+                Outbox._enqueue(kind, self._name, records.ids, companies={r.id: r.company_id.id for r in records})
 
     @api.model_create_multi
     def create(self, vals_list):
