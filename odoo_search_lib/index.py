@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .cache import TwoLevelCache
 from .config import Settings
 from .documents import dense_text, payload, sparse_text, typo_text
 from .embeddings import Embedder, fingerprint, make_embedder
@@ -56,8 +57,11 @@ class SearchIndex:
         analyzer = Analyzer(settings.language)
         self.bm25 = BM25Encoder(analyzer, avg_len=settings.search.bm25_avg_len)
         self.chars = CharNgramEncoder(analyzer)
+        # Repeated queries (chat customers ask the same things) skip the embedder; with a Redis URL
+        # every worker of the tenant shares the vectors.
+        self.cache = TwoLevelCache(settings.tenant, redis_url=settings.redis_url)
         self.searcher = HybridSearcher(
-            self.store, self.collection, self.embedder, self.bm25, self.chars, settings.search
+            self.store, self.collection, self.embedder, self.bm25, self.chars, settings.search, self.cache
         )
 
     @property
@@ -182,6 +186,7 @@ class SearchIndex:
         return self.searcher.search(query, limit=limit, method=method, filters=filters, fusion=fusion)
 
     def close(self) -> None:
+        self.cache.close()
         if self._owns_store:
             self.store.close()
 

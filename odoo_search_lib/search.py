@@ -32,8 +32,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
+
+from .cache import TwoLevelCache, cache_key
 from .config import SIGNALS, SearchSettings
-from .embeddings import Embedder
+from .embeddings import Embedder, fingerprint
 from .exceptions import QueryError
 from .sparse import BM25Encoder, CharNgramEncoder, SparseVector, term_id
 from .store.base import ScoredPoint, SignalQuery, VectorStore
@@ -68,10 +71,13 @@ class HybridSearcher:
         bm25: BM25Encoder,
         chars: CharNgramEncoder,
         settings: SearchSettings | None = None,
+        cache: TwoLevelCache | None = None,
     ) -> None:
         self.store = store
         self._collection = collection
         self.embedder = embedder
+        self.cache = cache
+        self._model = fingerprint(embedder)
         self.bm25 = bm25
         self.chars = chars
         self.settings = settings or SearchSettings()
@@ -129,7 +135,7 @@ class HybridSearcher:
                 corrected = correct_words(text, unknown, vocabulary, len(probes))
         stages: list[SignalQuery] = []
         if weights["dense"] > 0:
-            stages.append(SignalQuery("dense", self.embedder.embed_query(corrected), depth))
+            stages.append(SignalQuery("dense", self._query_vector(corrected), depth))
         if weights["bm25"] > 0:
             vector = self.bm25.encode_query(corrected)
             if len(vector):
@@ -142,6 +148,17 @@ class HybridSearcher:
         return SearchResult(
             text, method, hits, (time.perf_counter() - started) * 1000, corrected if corrected != text else None
         )
+
+    def _query_vector(self, text: str) -> np.ndarray:
+        """The dense vector of a query, from the cache when this model has embedded it before."""
+        if self.cache is None:
+            return self.embedder.embed_query(text)
+        key = cache_key("query-vector", self._model, text)
+        vector = self.cache.get_vector(key)
+        if vector is None or vector.shape != (self.embedder.dim,):
+            vector = self.embedder.embed_query(text)
+            self.cache.set_vector(key, vector)
+        return vector
 
     def _unknown_word_probes(self, text: str) -> list[tuple[str, SignalQuery]]:
         """One single-term BM25 probe (limit 1) per word that could be a typo: an empty answer means unknown."""

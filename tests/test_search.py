@@ -222,3 +222,12 @@ def test_a_corrected_query_is_reported(mini_index: SearchIndex) -> None:
     assert result.corrected_query == "camiseta preta"
     assert result.hits[0].id == "c1"
     assert mini_index.search("camiseta preta").corrected_query is None
+
+
+def test_a_repeated_query_reuses_its_cached_vector(mini_index: SearchIndex) -> None:
+    embedder = mini_index.embedder
+    first = mini_index.search("tênis de corrida para maratona")
+    calls = embedder.query_calls
+    again = mini_index.search("tênis de corrida para maratona")
+    assert embedder.query_calls == calls
+    assert again.ids() == first.ids()
