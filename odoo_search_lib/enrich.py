@@ -1043,18 +1043,15 @@ def _pt_plural(noun: str) -> tuple[str, str | None]:
         gender = "f"
     elif lower.endswith(("o", "or")):
         gender = "m"
-    if lower.endswith("ão"):
+    # Only endings that are unmistakably Portuguese are inflected: attribute names are often
+    # English or brand words ("Colour", "Size"), and a guessed plural ("coloures") reads worse
+    # than the singular.
+    if lower.endswith(("ção", "são")):
         plural = first[:-2] + "ões"
-    elif lower.endswith("m"):
-        plural = first[:-1] + "ns"
-    elif lower.endswith(("r", "z")):
-        plural = first + "es"
-    elif lower.endswith(("al", "el", "ol", "ul")):
-        plural = first[:-1] + "is"
-    elif lower.endswith(("s", "x")):
-        plural = first
+    elif lower.endswith(("dade", "agem", "ura", "ência", "ância")):
+        plural = first[:-1] + "ns" if lower.endswith("agem") else first + "s"
     else:
-        plural = first + "s"
+        plural = first
     return plural + suffix, gender
 
 

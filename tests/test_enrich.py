@@ -535,3 +535,10 @@ def test_llm_writer_times_out(local_server) -> None:
 def test_llm_writer_redacts_credentials_in_the_url() -> None:
     writer = LLMWriter(LLMSettings(base_url="http://user:pa55@127.0.0.1:9/v1", model="m", api_key=API_KEY))
     assert "pa55" not in repr(writer) and API_KEY not in repr(writer)
+
+
+def test_pt_writer_does_not_guess_plurals_of_foreign_attribute_names() -> None:
+    facts = ProductFacts(name="Camiseta Tech", variant_values={"Colour": ["Black", "White"], "Size": ["M", "G"]})
+    text = TemplateWriter("pt_BR").write(facts).text
+    assert "coloures" not in text.lower() and "sizes" not in text.lower()
+    assert "black" in text.lower() and "white" in text.lower()
