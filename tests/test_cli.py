@@ -45,6 +45,7 @@ def store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     return store
 
 
+@pytest.mark.slow
 def test_demo_indexes_the_sample_and_searches(capsys: pytest.CaptureFixture[str]) -> None:
     code, result = run(capsys, "demo", "--json")
     assert code == 0
@@ -55,6 +56,7 @@ def test_demo_indexes_the_sample_and_searches(capsys: pytest.CaptureFixture[str]
     assert filtered and all(row["in_stock"] and row["price"] <= 300 for row in filtered)
 
 
+@pytest.mark.slow
 def test_demo_prints_readable_results(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--limit", "1"]) == 0
     out = capsys.readouterr().out
@@ -142,6 +144,7 @@ def test_an_empty_or_missing_file_is_refused(tmp_path: Path, capsys: pytest.Capt
     assert (code, result["error"]["code"]) == (2, "unreadable_file")
 
 
+@pytest.mark.slow
 def test_eval_prints_one_object_with_every_method(capsys: pytest.CaptureFixture[str]) -> None:
     code, result = run(
         capsys,
@@ -195,6 +198,7 @@ def test_eval_one_baseline_and_bad_files(tmp_path: Path, capsys: pytest.CaptureF
     assert (code, result["error"]["code"]) == (2, "bad_queries")
 
 
+@pytest.mark.slow
 def test_bench_reports_the_documented_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, result = run(capsys, "bench", "--n", "300", "--queries", "5", "--json", "--cache-dir", str(tmp_path))
     assert code == 0
@@ -205,6 +209,7 @@ def test_bench_reports_the_documented_shape(tmp_path: Path, capsys: pytest.Captu
     assert (code, result["error"]["code"]) == (2, "invalid_argument")
 
 
+@pytest.mark.slow
 def test_the_console_script_runs_as_a_process(store: Path) -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "odoo_search_lib.cli", "search", "fone", "--store", str(store), "--json"],

@@ -22,6 +22,8 @@ from odoo_search_lib.evaluate import (
 from odoo_search_lib.index import SearchIndex
 from tests.conftest import HashingEmbedder
 
+pytestmark = pytest.mark.slow  # the real default model over the whole sample
+
 DATA = resources.files("odoo_search_lib") / "data"
 PRODUCTS = load_jsonl(Path(str(DATA / "sample_products.jsonl"))).documents
 QUERIES = load_queries(Path(str(DATA / "sample_queries.tsv")))
