@@ -28,9 +28,8 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -51,13 +50,6 @@ CORRECTION_HITS = 30
 MIN_CORRECTED_LENGTH = 4
 
 METHODS = ("hybrid", "bm25", "dense")
-Method = Literal["hybrid", "bm25", "dense"]
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    doc_id: str
-    payload: Mapping[str, Any]
 
 
 class HybridSearcher:
@@ -127,24 +119,34 @@ class HybridSearcher:
             if len(chars_vector):
                 probes = self._unknown_word_probes(text) if weights["dense"] > 0 or weights["bm25"] > 0 else []
                 batch = self.store.query(
-                    collection, [SignalQuery("chars", chars_vector, depth), *(probe for _, probe in probes)], filters
+                    collection,
+                    [SignalQuery("chars", chars_vector, depth, with_payload=False), *(probe for _, probe in probes)],
+                    filters,
                 )
                 results["chars"] = batch[0]
                 unknown = [word for (word, _), found in zip(probes, batch[1:], strict=True) if not found]
-                vocabulary = _vocabulary(batch[0][:CORRECTION_HITS], self.chars)
-                corrected = correct_words(text, unknown, vocabulary, len(probes))
+                if unknown:
+                    top = [point.point_id for point in batch[0][:CORRECTION_HITS]]
+                    vocabulary = _vocabulary(self.store.payloads(collection, top).values(), self.chars)
+                    corrected = correct_words(text, unknown, vocabulary, len(probes))
         stages: list[SignalQuery] = []
         if weights["dense"] > 0:
-            stages.append(SignalQuery("dense", self._query_vector(corrected), depth))
+            stages.append(SignalQuery("dense", self._query_vector(corrected), depth, with_payload=False))
         if weights["bm25"] > 0:
             vector = self.bm25.encode_query(corrected)
             if len(vector):
-                stages.append(SignalQuery("bm25", vector, depth))
+                stages.append(SignalQuery("bm25", vector, depth, with_payload=False))
         if stages:
             for stage, points in zip(stages, self.store.query(collection, stages, filters), strict=True):
                 results[stage.using] = points
-        ranked = fuse(results, weights, fusion=fusion, rrf_k=self.settings.rrf_k)
-        hits = tuple(ranked[:size])
+        ranked = fuse(results, weights, fusion=fusion, rrf_k=self.settings.rrf_k)[:size]
+        # Payloads for the final hits only (one read); a point deleted meanwhile is dropped.
+        payloads = self.store.payloads(collection, [hit.id for hit in ranked]) if ranked else {}
+        hits = tuple(
+            Hit(payloads[hit.id]["doc_id"], hit.score, hit.scores, payloads[hit.id])
+            for hit in ranked
+            if hit.id in payloads
+        )
         return SearchResult(
             text, method, hits, (time.perf_counter() - started) * 1000, corrected if corrected != text else None
         )
@@ -166,15 +168,14 @@ class HybridSearcher:
         for word in dict.fromkeys(self.chars.analyzer.words(text)):
             if len(word) >= MIN_CORRECTED_LENGTH and word.isalpha():
                 vector = SparseVector((term_id(self.bm25.analyzer.stem(word)),), (1.0,))
-                probes.append((word, SignalQuery("bm25", vector, 1)))
+                probes.append((word, SignalQuery("bm25", vector, 1, with_payload=False)))
         return probes
 
 
-def _vocabulary(points: Sequence[ScoredPoint], chars: CharNgramEncoder) -> dict[str, int]:
+def _vocabulary(payloads: Iterable[Mapping[str, Any]], chars: CharNgramEncoder) -> dict[str, int]:
     """Words of the typo signal's best hits (name, category leaf, attribute values, tags), with counts."""
     counts: dict[str, int] = {}
-    for point in points:
-        payload = point.payload
+    for payload in payloads:
         leaf = str(payload.get("category", "")).rsplit(">", 1)[-1]
         attributes = payload.get("attributes") or {}
         text = " ".join([str(payload.get("name", "")), leaf, *map(str, attributes.values()),
@@ -241,7 +242,11 @@ def fuse(
     fusion: str = "rrf",
     rrf_k: int = 60,
 ) -> list[Hit]:
-    """Fuse per-signal result lists (best first) into one ranked list of hits."""
+    """Fuse per-signal result lists (best first) into one ranked list of hits.
+
+    Hits are keyed by the points' ids (``Hit.id`` is the point id here; the searcher swaps in
+    the document id once it has read the final hits' payloads).
+    """
     if fusion not in ("rrf", "dbsf", "weighted"):
         raise QueryError(f"unknown fusion {fusion!r} (use rrf, dbsf or weighted)", code="invalid_fusion")
     fused: dict[str, float] = {}
@@ -252,16 +257,16 @@ def fuse(
         weight = weights.get(signal, 0.0)
         normalise = _normaliser(fusion, [point.score for point in points])
         for rank, point in enumerate(points):
-            payloads.setdefault(point.doc_id, point.payload)
-            raw.setdefault(point.doc_id, {})[signal] = point.score
-            best_rank[point.doc_id] = min(rank, best_rank.get(point.doc_id, rank))
+            payloads.setdefault(point.point_id, point.payload)
+            raw.setdefault(point.point_id, {})[signal] = point.score
+            best_rank[point.point_id] = min(rank, best_rank.get(point.point_id, rank))
             if fusion == "rrf":
                 contribution = weight / (rrf_k + rank + 1)
             else:
                 contribution = weight * normalise(point.score)
-            fused[point.doc_id] = fused.get(point.doc_id, 0.0) + contribution
-    order = sorted(fused, key=lambda doc_id: (-round(fused[doc_id], 12), best_rank[doc_id], doc_id))
-    return [Hit(doc_id, fused[doc_id], raw[doc_id], payloads[doc_id]) for doc_id in order]
+            fused[point.point_id] = fused.get(point.point_id, 0.0) + contribution
+    order = sorted(fused, key=lambda key: (-round(fused[key], 12), best_rank[key], key))
+    return [Hit(key, fused[key], raw[key], payloads[key]) for key in order]
 
 
 def _normaliser(fusion: str, scores: list[float]) -> Callable[[float], float]:

@@ -72,18 +72,30 @@ class Point:
 
 @dataclass(frozen=True)
 class SignalQuery:
-    """One retrieval stage: nearest neighbours of ``vector`` in the named vector ``using``."""
+    """One retrieval stage: nearest neighbours of ``vector`` in the named vector ``using``.
+
+    Without ``with_payload`` only point ids and scores come back: reading payloads costs more
+    than the vector search itself, so the searcher fetches them for the final hits only.
+    """
 
     using: Literal["dense", "bm25", "chars"]
     vector: np.ndarray | SparseVector
     limit: int
+    with_payload: bool = True
 
 
 @dataclass(frozen=True)
 class ScoredPoint:
-    doc_id: str
+    """A retrieved point: the store's id, its score and (when asked for) its payload."""
+
+    point_id: str
     score: float
     payload: Mapping[str, Any]
+
+    @property
+    def doc_id(self) -> str:
+        """The caller's document id (needs the payload)."""
+        return str(self.payload["doc_id"])
 
 
 @dataclass(frozen=True)
@@ -162,6 +174,10 @@ class VectorStore(Protocol):
         self, collection: str, queries: Sequence[SignalQuery], filters: Filters | None = None
     ) -> list[list[ScoredPoint]]:
         """Run the retrieval stages as one batch; each list is best first."""
+        ...
+
+    def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+        """Payloads of the given points that exist, keyed by point id."""
         ...
 
     def optimize(self, collection: str) -> None:

@@ -205,13 +205,17 @@ class EdgeStore:
         return self._shard(collection).count(qe.CountRequest(filter=_filter(filter_conditions(filters)), exact=True))
 
     def retrieve(self, collection: str, doc_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+        found = self.payloads(collection, [point_id(doc_id) for doc_id in doc_ids])
+        return {payload["doc_id"]: payload for payload in found.values()}
+
+    def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+        if not point_ids:
+            return {}
         try:
-            records = self._shard(collection).retrieve(
-                [point_id(doc_id) for doc_id in doc_ids], with_payload=True, with_vector=False
-            )
+            records = self._shard(collection).retrieve(list(point_ids), with_payload=True, with_vector=False)
         except Exception as exc:
             raise StoreError(f"the embedded store failed to retrieve points: {exc}") from exc
-        return {record.payload["doc_id"]: record.payload for record in records if record.payload}
+        return {str(record.id): record.payload for record in records if record.payload}
 
     def query(
         self, collection: str, queries: Sequence[SignalQuery], filters: Filters | None = None
@@ -226,14 +230,14 @@ class EdgeStore:
                     limit=query.limit,
                     query=qe.Query.Nearest(vector, using=query.using),
                     filter=edge_filter,
-                    with_payload=True,
+                    with_payload=query.with_payload,
                 )
             )
         try:
             batches = shard.query_batch(qe.QueryBatchRequest(requests))
         except Exception as exc:
             raise StoreError(f"the embedded store failed a query: {exc}") from exc
-        return [[ScoredPoint(p.payload["doc_id"], p.score, p.payload) for p in batch] for batch in batches]
+        return [[ScoredPoint(str(p.id), p.score, p.payload or {}) for p in batch] for batch in batches]
 
     def close(self) -> None:
         if self._closed:

@@ -150,14 +150,16 @@ class QdrantStore:
         return int(result.count)
 
     def retrieve(self, collection: str, doc_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+        found = self.payloads(collection, [point_id(doc_id) for doc_id in doc_ids])
+        return {payload["doc_id"]: payload for payload in found.values()}
+
+    def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+        if not point_ids:
+            return {}
         records = self._call(
-            "retrieve points",
-            self._client.retrieve,
-            collection_name=collection,
-            ids=[point_id(doc_id) for doc_id in doc_ids],
-            with_payload=True,
+            "retrieve points", self._client.retrieve, collection_name=collection, ids=list(point_ids), with_payload=True
         )
-        return {record.payload["doc_id"]: record.payload for record in records if record.payload}
+        return {str(record.id): record.payload for record in records if record.payload}
 
     def query(
         self, collection: str, queries: Sequence[SignalQuery], filters: Filters | None = None
@@ -170,13 +172,13 @@ class QdrantStore:
                 using=q.using,
                 limit=q.limit,
                 filter=query_filter,
-                with_payload=True,
+                with_payload=q.with_payload,
             )
             for q in queries
         ]
         responses = self._call("query", self._client.query_batch_points, collection_name=collection, requests=requests)
         return [
-            [ScoredPoint(p.payload["doc_id"], p.score, p.payload) for p in response.points] for response in responses
+            [ScoredPoint(str(p.id), p.score, p.payload or {}) for p in response.points] for response in responses
         ]
 
     def optimize(self, collection: str) -> None:
