@@ -330,7 +330,7 @@ def test_dense_text_puts_facts_first_and_clips_description() -> None:
     words = " ".join(f"palavra{i:03d}" for i in range(100))  # 1099 characters
     document = _shirt(description=words + "\n\n  FIM")
     text = dense_text(document)
-    prefix = "Camiseta Básica. Roupas / Camisetas. Cor: Preta, Tamanho: M. algodão, verão. "
+    prefix = "Camiseta Básica. Roupas / Camisetas. Preta, M. algodão, verão. "
     assert text.startswith(prefix)
     clipped = text[len(prefix) :]
     assert len(clipped) <= DENSE_DESCRIPTION_CHARS
