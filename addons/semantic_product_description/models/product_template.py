@@ -6,6 +6,12 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
 from odoo_search_lib import SearchLibError
+from odoo_search_lib.webhooks import (
+    EVENT_PRODUCT_CREATED,
+    EVENT_PRODUCT_DELETED,
+    EVENT_PRODUCT_DESCRIPTION_GENERATED,
+    EVENT_PRODUCT_UPDATED,
+)
 
 
 class ProductTemplate(models.Model):
@@ -80,10 +86,39 @@ class ProductTemplate(models.Model):
             if records:
                 Outbox._enqueue(kind, self._name, records.ids, companies={r.id: r.company_id.id for r in records})
 
+    @api.model
+    def _semantic_webhook_fields(self):
+        """Fields whose change sends ``product.updated`` (the ones in the event's data)."""
+        names = {
+            "name",
+            "default_code",
+            "list_price",
+            "currency_id",
+            "categ_id",
+            "company_id",
+            "active",
+            "sale_ok",
+            "description_sale",
+            "semantic_description",
+            "semantic_keywords",
+        }
+        return {name for name in names if name in self._fields}
+
+    def _semantic_webhook_enqueue(self, event_type):
+        """Queue ``event_type`` for the endpoints subscribed to it, in the current transaction."""
+        if not self or self.env.context.get("semantic_webhook_no_enqueue"):
+            return
+        if event_type == EVENT_PRODUCT_UPDATED and self.env.context.get("semantic_webhook_creating"):
+            return  # values core writes back while creating belong to product.created
+        self.env["semantic.webhook.delivery"]._enqueue_product_event(event_type, self)
+
     @api.model_create_multi
     def create(self, vals_list):
-        records = super().create(vals_list)
+        # core writes the variant values (reference, barcode...) back with write() during create
+        records = super(ProductTemplate, self.with_context(semantic_webhook_creating=True)).create(vals_list)
+        records = records.with_env(self.env)
         records._semantic_enqueue()
+        records._semantic_webhook_enqueue(EVENT_PRODUCT_CREATED)
         return records
 
     def write(self, vals):
@@ -92,13 +127,17 @@ class ProductTemplate(models.Model):
         relevant = bool(self._semantic_search_fields() & set(vals))
         if relevant:
             vals = dict(vals, semantic_index_state="pending")
+        webhook_relevant = bool(self._semantic_webhook_fields() & set(vals))
         result = super().write(vals)
         if relevant:
             self._semantic_enqueue()
+        if webhook_relevant:
+            self._semantic_webhook_enqueue(self.env.context.get("semantic_webhook_event") or EVENT_PRODUCT_UPDATED)
         return result
 
     def unlink(self):
         self._semantic_enqueue("delete")
+        self._semantic_webhook_enqueue(EVENT_PRODUCT_DELETED)
         return super().unlink()
 
     # ------------------------------------------------------------------
@@ -198,7 +237,8 @@ class ProductTemplate(models.Model):
     def _semantic_apply_description(self, description, author=None, accepted_findings=False):
         """Save a description and record in the chatter who generated it, how, and what the check found."""
         self.ensure_one()
-        self.write(
+        # webhooks: a generation is announced as such, not as a plain product.updated
+        self.with_context(semantic_webhook_event=EVENT_PRODUCT_DESCRIPTION_GENERATED).write(
             {
                 "semantic_description": description.text,
                 "semantic_keywords": ", ".join(description.keywords),

@@ -83,6 +83,11 @@ class ResConfigSettings(models.TransientModel):
         string="LLM API Key", config_parameter=PARAM_PREFIX + "llm_api_key", groups="base.group_system"
     )
     semantic_llm_model = fields.Char(string="LLM Model", config_parameter=PARAM_PREFIX + "llm_model")
+    semantic_webhook_allowlist = fields.Char(
+        string="Webhook Allow-list",
+        config_parameter=PARAM_PREFIX + "webhook_allowlist",
+        groups="base.group_system",
+    )
     semantic_language = fields.Selection(
         selection=[("pt", "Portuguese"), ("en", "English")],
         string="Search Language",

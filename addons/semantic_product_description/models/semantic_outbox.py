@@ -16,6 +16,8 @@ Adding a job type from another addon::
     def _process_webhook_jobs(self):
         ...  # mark per-job failures with job._mark_failed(...) and return them
 
+A handler returns the jobs that are not done: the ones it marked failed, and
+the ones it deferred untouched (they stay due and run in the next batch).
 Handlers must be idempotent and re-check that the work is still relevant:
 a row may run twice (a crash after the store write, before the commit).
 """
@@ -53,6 +55,7 @@ class SemanticOutbox(models.Model):
             ("delete", "Delete"),
             ("describe", "Generate description"),
             ("reindex", "Reindex catalogue"),
+            ("webhook", "Webhook delivery"),
         ],
         required=True,
         index=True,
@@ -166,15 +169,22 @@ class SemanticOutbox(models.Model):
     @api.model
     def _trigger_processing(self, at=None):
         """Wake the outbox cron after this transaction (once per transaction for "now")."""
-        cron = self.env.ref("semantic_product_description.ir_cron_semantic_outbox", raise_if_not_found=False)
-        if not cron:
-            return
+        data = self.env.cr.precommit.data
         if at is None:
-            data = self.env.cr.precommit.data
             if data.get("semantic_outbox.triggered"):
                 return
             data["semantic_outbox.triggered"] = True
-        cron.sudo()._trigger(at)
+        else:
+            # the cron runs with a one-minute precision: one trigger per minute is enough
+            # (a batch of failed webhook deliveries would otherwise add one trigger each)
+            at = at.replace(second=0, microsecond=0) + timedelta(minutes=1)
+            planned = data.setdefault("semantic_outbox.triggered_at", set())
+            if at in planned:
+                return
+            planned.add(at)
+        cron = self.env.ref("semantic_product_description.ir_cron_semantic_outbox", raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger(at)
 
     # ------------------------------------------------------------------
     # Drain
@@ -239,6 +249,7 @@ class SemanticOutbox(models.Model):
                 continue
             try:
                 with self.env.cr.savepoint():
+                    # the jobs the handler did not finish (failed or deferred)
                     failed = handler() or self.browse()
             except psycopg2.Error:
                 raise  # serialization failures and the like: let the cron retry the whole batch
@@ -256,17 +267,23 @@ class SemanticOutbox(models.Model):
         if self:
             self.write({"state": "done", "last_error": False})
 
-    def _mark_failed(self, error, permanent=False):
-        """Count an attempt; retry later with exponential backoff and jitter, or give up (dead)."""
+    def _mark_failed(self, error, permanent=False, retry_in=None):
+        """Count an attempt; retry later with exponential backoff and jitter, or give up (dead).
+
+        ``retry_in`` (seconds) replaces the outbox's own backoff and attempt limit, for job
+        types that follow their own retry schedule (webhook deliveries): the caller decides
+        when the job is dead, with ``permanent=True``.
+        """
         error = (error or "")[:ERROR_MAX_CHARS]
         now = fields.Datetime.now()
         next_attempts = []
         for job in self:
             attempts = job.attempts + 1
-            dead = permanent or attempts >= job.max_attempts
+            dead = permanent or (retry_in is None and attempts >= job.max_attempts)
             values = {"attempts": attempts, "last_error": error, "state": "dead" if dead else "failed"}
             if not dead:
-                values["next_attempt_at"] = now + timedelta(seconds=self._backoff_seconds(attempts))
+                delay = retry_in if retry_in is not None else self._backoff_seconds(attempts)
+                values["next_attempt_at"] = now + timedelta(seconds=delay)
                 next_attempts.append(values["next_attempt_at"])
             job.write(values)
         self._after_failure(error)
@@ -347,6 +364,10 @@ class SemanticOutbox(models.Model):
 
     def _process_reindex_jobs(self):
         self.env["semantic.search.service"].reindex_products()
+
+    def _process_webhook_jobs(self):
+        """One HTTP attempt per delivery (models/semantic_webhook_delivery.py keeps the schedule)."""
+        return self.env["semantic.webhook.delivery"]._process_outbox_jobs(self)
 
     # ------------------------------------------------------------------
     # Actions

@@ -9,9 +9,10 @@ Everything that turns records into library objects (``Document``,
 
 import logging
 import os
+import urllib.parse
 
 from odoo import api, models, tools
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, split_every
 
 from odoo_search_lib import (
@@ -27,6 +28,8 @@ from odoo_search_lib import (
     StoreError,
     StoreLockedError,
     StoreUnavailableError,
+    UnsafeURLError,
+    webhooks,
 )
 from odoo_search_lib.documents import document_from_dict
 from odoo_search_lib.enrich import ProductFacts, make_writer, strip_html
@@ -67,6 +70,12 @@ DEFAULTS = {
     "outbox_max_attempts": "8",
     "describe_sync_limit": "10",
     "api_rate_limit": "60",
+    # comma-separated hosts, IP addresses or CIDR networks webhooks may reach although internal
+    "webhook_allowlist": "",
+    "webhook_timeout": "15",
+    "webhook_workers": "8",
+    "webhook_batch_seconds": "60",
+    "webhook_log_days": "30",
 }
 
 PRODUCT_DOC_PREFIX = "product.template,"
@@ -524,6 +533,114 @@ class SemanticSearchService(models.AbstractModel):
         writer = self._get_writer(kind)
         facts = self._product_facts(template.with_context(lang=self._search_lang()))
         return writer.write(facts)
+
+    # ------------------------------------------------------------------
+    # Outgoing webhooks
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _webhook_allowlist(self):
+        """The ``webhook_allowlist`` parameter as a tuple of entries (hosts, addresses, networks)."""
+        raw = self._get_param("webhook_allowlist")
+        return tuple(entry.strip() for entry in raw.replace("\n", ",").split(",") if entry.strip())
+
+    @api.model
+    def _check_webhook_url(self, url):
+        """Raise a ``ValidationError`` unless ``url`` is an acceptable webhook target.
+
+        The library's SSRF guard decides what is safe (with the allow-list); on top of it,
+        plain ``http`` is only accepted for allow-listed hosts.
+        """
+        allow = self._webhook_allowlist()
+        try:
+            webhooks.check_url(url, allow=allow)
+        except UnsafeURLError as exc:
+            raise ValidationError(
+                self.env._(
+                    "The webhook URL %(url)s is refused: %(reason)s. Internal addresses, loopback, "
+                    "link-local and cloud metadata endpoints are never contacted unless an administrator "
+                    "adds them to the system parameter %(param)s.",
+                    url=url,
+                    reason=str(exc),
+                    param=PARAM_PREFIX + "webhook_allowlist",
+                )
+            ) from None
+        except ConfigError as exc:
+            raise ValidationError(
+                self.env._(
+                    "The system parameter %(param)s is invalid: %(reason)s",
+                    param=PARAM_PREFIX + "webhook_allowlist",
+                    reason=str(exc),
+                )
+            ) from None
+        if urllib.parse.urlsplit(url.strip()).scheme.lower() != "https" and not self._webhook_host_allow_listed(
+            url, allow
+        ):
+            raise ValidationError(
+                self.env._(
+                    "The webhook URL %(url)s must use https: plain http is only accepted for hosts in the "
+                    "system parameter %(param)s.",
+                    url=url,
+                    param=PARAM_PREFIX + "webhook_allowlist",
+                )
+            )
+
+    @api.model
+    def _webhook_host_allow_listed(self, url, allow):
+        """Whether ``url`` (already checked with ``allow``) reaches its host through the allow-list.
+
+        True when the host name is an entry itself, or when the URL passes the guard only
+        thanks to the allow-list (an internal address the administrator allowed).
+        """
+        if not allow:
+            return False
+        host = (urllib.parse.urlsplit(url.strip()).hostname or "").rstrip(".").lower()
+        if host in {entry.strip("[]").rstrip(".").lower() for entry in allow}:
+            return True
+        try:
+            webhooks.check_url(url)
+        except UnsafeURLError:
+            return True
+        return False
+
+    @api.model
+    def _product_webhook_data(self, template):
+        """The ``data`` object of product events: a stable contract, not Odoo's field names."""
+        return {
+            "id": template.id,
+            "name": template.name or "",
+            "default_code": template.default_code or None,
+            "list_price": template.list_price,
+            "currency": template.currency_id.name or None,
+            "category": template.categ_id.complete_name or None,
+            "company_id": template.company_id.id or None,
+            "active": bool(template.active),
+            "sale_ok": bool(template.sale_ok),
+            "description_sale": template.description_sale or None,
+            "semantic_description": template.semantic_description or None,
+            "semantic_keywords": template.semantic_keywords or None,
+            "semantic_description_source": template.semantic_description_source or None,
+        }
+
+    @api.model
+    def _test_webhook_data(self, company):
+        """A ``product.updated``-shaped ``data`` object marked ``"test": true`` (Send test event)."""
+        return {
+            "id": 0,
+            "name": self.env._("Test product"),
+            "default_code": "TEST",
+            "list_price": 1.0,
+            "currency": company.currency_id.name or None,
+            "category": None,
+            "company_id": company.id or None,
+            "active": True,
+            "sale_ok": True,
+            "description_sale": None,
+            "semantic_description": None,
+            "semantic_keywords": None,
+            "semantic_description_source": None,
+            "test": True,
+        }
 
     # ------------------------------------------------------------------
     # Connection tests (settings buttons)

@@ -1,1 +1,2 @@
 from . import semantic_description_wizard
+from . import semantic_webhook_secret_wizard
