@@ -2,3 +2,4 @@ from . import test_semantic_description
 from . import test_outbox
 from . import test_search_service
 from . import test_controller
+from . import test_webhooks

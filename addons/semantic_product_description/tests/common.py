@@ -1,6 +1,6 @@
 # Copyright 2025 Odoo Search Lib contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Test utilities: an embedded store per test class, outbox draining, a fake LLM server."""
+"""Test utilities: an embedded store per test class, outbox draining, a fake LLM server, a webhook receiver."""
 
 import json
 import shutil
@@ -10,6 +10,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo import Command
+
+from odoo_search_lib import WebhookVerificationError
+from odoo_search_lib.webhooks import verify
 
 from .. import search_registry
 from ..models.semantic_search_service import PARAM_PREFIX
@@ -149,3 +152,124 @@ class FakeLLMServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(5)
+
+
+class _ReceiverServer(ThreadingHTTPServer):
+    # the cron sends from several threads: a backlog of 5 would drop connections (1 s SYN retry)
+    request_queue_size = 64
+
+
+class WebhookReceiver:
+    """A real HTTP receiver on 127.0.0.1 that verifies Standard Webhooks signatures.
+
+    ``statuses`` are answered in turn (then ``default_status``); ``headers`` go with every
+    answer. Every request is kept in ``requests`` as ``{"id", "headers", "body", "verified",
+    "status"}``; ``processed`` lists the webhook-ids handled once each (a verified request
+    answered 2xx whose id was not seen before), as a receiver that dedupes would.
+    """
+
+    def __init__(self, secret=None, statuses=(), default_status=200, headers=None):
+        self.secret = secret
+        self.statuses = list(statuses)
+        self.default_status = default_status
+        self.answer_headers = dict(headers or {})
+        self.requests = []
+        self.processed = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server API
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                status = receiver._answer(headers, body)
+                answer = json.dumps({"status": status}).encode()
+                self.send_response(status)
+                for name, value in receiver.answer_headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = _ReceiverServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hooks/odoo"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def _answer(self, headers, body):
+        try:
+            verify(self.secret, headers, body)
+            verified = True
+        except WebhookVerificationError:
+            verified = False
+        with self.lock:
+            status = self.statuses.pop(0) if self.statuses else self.default_status
+            if not verified:
+                status = 401
+            webhook_id = headers.get("webhook-id")
+            self.requests.append(
+                {"id": webhook_id, "headers": headers, "body": body, "verified": verified, "status": status}
+            )
+            if 200 <= status < 300 and webhook_id not in self.processed:
+                self.processed.append(webhook_id)
+        return status
+
+    def events(self):
+        """The JSON bodies of the verified requests, in arrival order."""
+        return [json.loads(request["body"]) for request in self.requests if request["verified"]]
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+class WebhookTestMixin(SemanticSearchTestMixin):
+    """Semantic search set-up plus webhook helpers; 127.0.0.1 is allow-listed."""
+
+    @classmethod
+    def _setup_webhooks(cls):
+        cls._setup_semantic_search()
+        cls._set_params(webhook_allowlist="127.0.0.1", webhook_timeout="5")
+        cls.Endpoint = cls.env["semantic.webhook.endpoint"]
+        cls.Delivery = cls.env["semantic.webhook.delivery"]
+
+    def _receiver(self, **kwargs):
+        """A started receiver, stopped at the end of the test."""
+        receiver = WebhookReceiver(**kwargs)
+        receiver.__enter__()
+        self.addCleanup(receiver.__exit__, None, None, None)
+        return receiver
+
+    def _endpoint(self, receiver=None, url=None, events=None, **values):
+        """An endpoint posting to ``receiver``, whose secret the receiver then verifies with."""
+        vals = {"name": "Receiver", "url": url or receiver.url}
+        if events is not None:
+            vals["event_ids"] = [
+                Command.set(self.env["semantic.webhook.event"].search([("code", "in", list(events))]).ids)
+            ]
+        vals.update(values)
+        endpoint = self.Endpoint.create(vals)
+        if receiver is not None:
+            receiver.secret = endpoint.sudo().secret
+        return endpoint
+
+    def _deliveries(self, endpoint, **domain):
+        return self.Delivery.search(
+            [("endpoint_id", "=", endpoint.id)] + [(key, "=", value) for key, value in domain.items()], order="id"
+        )
+
+    def _make_due(self, deliveries):
+        """Move the next attempt of waiting deliveries into the past (what time would do)."""
+        for delivery in deliveries:
+            if delivery.next_attempt_at:
+                delivery.next_attempt_at = "2000-01-01 00:00:00"
