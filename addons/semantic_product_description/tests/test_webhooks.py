@@ -96,6 +96,17 @@ class TestWebhooks(WebhookTestMixin, TransactionCase):
         (delivery,) = self._deliveries(endpoint)
         self.assertEqual(self._body(delivery)["data"]["default_code"], "GC-9")
 
+    def test_product_editor_without_webhook_rights_triggers_events(self):
+        endpoint = self._endpoint(url="https://1.1.1.1/hook", events=["product.updated"])
+        editor = new_test_user(
+            self.env, login="spd_webhook_editor", groups="base.group_user,product.group_product_manager"
+        )
+        product = self._create_product("Kultarr Cup")
+        with self.assertRaises(AccessError):  # product managers are webhook readers, not managers
+            self.Endpoint.with_user(editor).create({"name": "Mine", "url": "https://1.1.1.1/mine"})
+        product.with_user(editor).write({"name": "Kultarr Cup 2"})
+        self.assertEqual(self._body(self._deliveries(endpoint))["data"]["name"], "Kultarr Cup 2")
+
     def test_nobody_listening_costs_no_query(self):
         product = self._create_product("Possum Plate")
         Delivery = self.Delivery
