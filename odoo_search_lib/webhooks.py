@@ -458,7 +458,7 @@ def _prepare(url: str, allowed: _AllowList, *, resolve_timeout: float | None = N
     return _Target(scheme, host, port, path, host_header, tuple(checked))
 
 
-def check_url(url: str, *, allow: Iterable[str] = ()) -> None:
+def check_url(url: str, *, allow: Iterable[str] = (), resolve_timeout: float | None = 5.0) -> None:
     """Raise :class:`UnsafeURLError` unless ``url`` is a safe webhook target.
 
     Refused (``code``): non-http(s) schemes (``bad_scheme``), no host (``missing_host``), user/password in the
@@ -471,8 +471,11 @@ def check_url(url: str, *, allow: Iterable[str] = ()) -> None:
     ``allow`` entries are host names (the host is then trusted whatever it resolves to), IP addresses or CIDR
     networks (e.g. ``"127.0.0.1"``, ``"10.0.0.0/8"``, ``"hooks.internal"``). A metadata address is only
     unlocked by its exact address (or name), never by a network that happens to contain it.
+
+    A name that does not resolve within ``resolve_timeout`` seconds is ``unresolvable``, so saving a
+    webhook endpoint never hangs on a slow resolver.
     """
-    _prepare(url, _AllowList.parse(allow))
+    _prepare(url, _AllowList.parse(allow), resolve_timeout=resolve_timeout)
 
 
 # --------------------------------------------------------------------------- delivery
