@@ -33,6 +33,7 @@ __all__ = [
     "Point",
     "ScoredPoint",
     "SignalQuery",
+    "StoreBase",
     "VectorStore",
     "filter_conditions",
     "point_id",
@@ -132,6 +133,18 @@ def filter_conditions(filters: Filters | None) -> list[Condition]:
 def category_key(path: str) -> str:
     """Canonical form of a category path for exact matching (case, accent and spacing insensitive)."""
     return " > ".join(" ".join(fold(part).split()) for part in path.split(">") if part.strip())
+
+
+class StoreBase:
+    """What both backends derive from the protocol's primitives."""
+
+    def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+        raise NotImplementedError
+
+    def retrieve(self, collection: str, doc_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+        """Payloads of the given documents that exist, keyed by document id."""
+        found = self.payloads(collection, [point_id(doc_id) for doc_id in doc_ids])
+        return {payload["doc_id"]: payload for payload in found.values()}
 
 
 @runtime_checkable

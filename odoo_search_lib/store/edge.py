@@ -28,7 +28,16 @@ import qdrant_edge as qe
 from ..exceptions import StoreError, StoreLockedError
 from ..sparse import SparseVector
 from ..types import Filters
-from .base import PAYLOAD_SCHEMA, Condition, Point, ScoredPoint, SignalQuery, filter_conditions, point_id
+from .base import (
+    PAYLOAD_SCHEMA,
+    Condition,
+    Point,
+    ScoredPoint,
+    SignalQuery,
+    StoreBase,
+    filter_conditions,
+    point_id,
+)
 
 __all__ = ["EdgeStore"]
 
@@ -40,7 +49,7 @@ _SCHEMA_TYPES = {
 }
 
 
-class EdgeStore:
+class EdgeStore(StoreBase):
     """A directory of embedded Qdrant shards, one per collection."""
 
     backend = "edge"
@@ -203,10 +212,6 @@ class EdgeStore:
 
     def count(self, collection: str, filters: Filters | None = None) -> int:
         return self._shard(collection).count(qe.CountRequest(filter=_filter(filter_conditions(filters)), exact=True))
-
-    def retrieve(self, collection: str, doc_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
-        found = self.payloads(collection, [point_id(doc_id) for doc_id in doc_ids])
-        return {payload["doc_id"]: payload for payload in found.values()}
 
     def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
         if not point_ids:

@@ -14,12 +14,21 @@ from typing import Any
 from ..exceptions import ConfigError, StoreError, StoreUnavailableError
 from ..sparse import SparseVector
 from ..types import Filters
-from .base import PAYLOAD_SCHEMA, Condition, Point, ScoredPoint, SignalQuery, filter_conditions, point_id
+from .base import (
+    PAYLOAD_SCHEMA,
+    Condition,
+    Point,
+    ScoredPoint,
+    SignalQuery,
+    StoreBase,
+    filter_conditions,
+    point_id,
+)
 
 __all__ = ["QdrantStore"]
 
 
-class QdrantStore:
+class QdrantStore(StoreBase):
     """Collections and aliases on a Qdrant server (or qdrant-client's local mode)."""
 
     backend = "qdrant"
@@ -149,10 +158,6 @@ class QdrantStore:
         )
         return int(result.count)
 
-    def retrieve(self, collection: str, doc_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
-        found = self.payloads(collection, [point_id(doc_id) for doc_id in doc_ids])
-        return {payload["doc_id"]: payload for payload in found.values()}
-
     def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
         if not point_ids:
             return {}
@@ -177,9 +182,7 @@ class QdrantStore:
             for q in queries
         ]
         responses = self._call("query", self._client.query_batch_points, collection_name=collection, requests=requests)
-        return [
-            [ScoredPoint(str(p.id), p.score, p.payload or {}) for p in response.points] for response in responses
-        ]
+        return [[ScoredPoint(str(p.id), p.score, p.payload or {}) for p in response.points] for response in responses]
 
     def optimize(self, collection: str) -> None:
         """Nothing to do: a Qdrant server optimises in the background."""

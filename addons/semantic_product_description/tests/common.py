@@ -110,7 +110,24 @@ class SemanticSearchTestMixin:
         return [self.service._parse_product_doc_id(hit.id) for hit in result.hits]
 
 
-class FakeLLMServer:
+class _LocalServer:
+    """Serves ``self.server`` in a thread while the ``with`` block runs."""
+
+    def __init__(self):
+        # a short poll interval lets shutdown() return at once
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+class FakeLLMServer(_LocalServer):
     """An OpenAI-compatible ``/chat/completions`` endpoint answering a fixed description."""
 
     def __init__(self, description, keywords=("test",)):
@@ -141,17 +158,7 @@ class FakeLLMServer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        # a short poll interval lets shutdown() return at once
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
+        super().__init__()
 
 
 class _ReceiverServer(ThreadingHTTPServer):
@@ -159,7 +166,7 @@ class _ReceiverServer(ThreadingHTTPServer):
     request_queue_size = 64
 
 
-class WebhookReceiver:
+class WebhookReceiver(_LocalServer):
     """A real HTTP receiver on 127.0.0.1 that verifies Standard Webhooks signatures.
 
     ``statuses`` are answered in turn (then ``default_status``); ``headers`` go with every
@@ -199,7 +206,7 @@ class WebhookReceiver:
         self.server = _ReceiverServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/hooks/odoo"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        super().__init__()
 
     def _answer(self, headers, body):
         try:
@@ -222,15 +229,6 @@ class WebhookReceiver:
     def events(self):
         """The JSON bodies of the verified requests, in arrival order."""
         return [json.loads(request["body"]) for request in self.requests if request["verified"]]
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
 
 
 class WebhookTestMixin(SemanticSearchTestMixin):
