@@ -28,6 +28,18 @@ class TestSemanticOutbox(SemanticSearchTestMixin, TransactionCase):
         self.assertTrue(product.semantic_indexed_at)
         self.assertIn(product.id, self._found_ids("quokka teapot"))
 
+    def test_huge_html_description_is_indexed_without_harm(self):
+        paragraph = "<p>Caneca de <b>cerâmica</b> esmaltada &amp; resistente.</p><script>alert(1)</script>"
+        description = paragraph * (1_000_000 // len(paragraph) + 1)  # about 1 MB of HTML
+        product = self._create_product("Numbat Caneca Gigante", description_sale=description)
+        self._drain()
+        self.assertEqual(product.semantic_index_state, "indexed")
+        self.assertFalse(product.semantic_index_error)
+        self.assertIn(product.id, self._found_ids("numbat caneca"))
+        document = self.service._product_document(product)
+        self.assertNotIn("<p>", document.description)
+        self.assertNotIn("alert", document.description)
+
     def test_repeated_edits_coalesce(self):
         product = self._create_product("Wombat Mug")
         product.name = "Wombat Mug XL"
