@@ -127,6 +127,23 @@ class TestProductSearchRoute(SemanticSearchTestMixin, HttpCase):
             self._post({"query": "toaster", "filters": {"price_min": 10, "price_max": 5}}), 400, "invalid_filter"
         )
 
+    def test_hostile_bodies(self):
+        for raw in (b"\xff\xfe{\"query\": 1}", "null", '"toaster"', "42", " ", "{}"):
+            response = self._post(None, raw=raw)
+            self.assertEqual(response.status_code, 400, (raw, response.text))
+            self.assertIn("code", response.json()["error"])
+        self._assert_error(self._post({"query": "toaster", "filters": ["category"]}), 400, "invalid_filter")
+        self._assert_error(self._post({"query": "toaster", "limit": True}), 400, "invalid_limit")
+        self._assert_error(self._post({"query": {"$ne": ""}}), 400, "invalid_query")
+        self._assert_error(self._post({"query": "pelican " * 1200}), 400, "query_too_long")
+        # odd text is just text
+        for query in ("pelican " * 120, "'; DROP TABLE product_template; --", "<script>alert(1)</script>"):
+            response = self._post({"query": query})
+            self.assertEqual(response.status_code, 200, response.text)
+            ids = {row["id"] for row in response.json()["results"]}
+            self.assertNotIn(self.product_b.id, ids)
+        self.assertTrue(self.env["product.template"].search_count([]))
+
     def test_oversized_body(self):
         body = json.dumps({"query": "toaster " * 10000})
         self.assertGreater(len(body), 64 * 1024)
