@@ -25,6 +25,9 @@ from .exceptions import (
     WebhookVerificationError,
 )
 from .types import Document, Filters, Hit, SearchResult
+from .documents import LoadReport, document_from_dict, load_jsonl
+from .index import SearchIndex
+from .search import HybridSearcher, parse_filters
 
 __all__ = [
     "ConfigError",
@@ -35,11 +38,14 @@ __all__ = [
     "EmbeddingError",
     "Filters",
     "Hit",
+    "HybridSearcher",
     "IndexNotBuiltError",
     "InvalidInputError",
     "LLMError",
     "LLMSettings",
+    "LoadReport",
     "QueryError",
+    "SearchIndex",
     "SearchLibError",
     "SearchResult",
     "SearchSettings",
@@ -52,4 +58,7 @@ __all__ = [
     "WebhookError",
     "WebhookVerificationError",
     "__version__",
+    "document_from_dict",
+    "load_jsonl",
+    "parse_filters",
 ]
