@@ -25,7 +25,7 @@ from .cache import TwoLevelCache
 from .config import Settings
 from .documents import dense_text, payload, sparse_text, typo_text
 from .embeddings import Embedder, fingerprint, make_embedder
-from .exceptions import IndexNotBuiltError
+from .exceptions import IndexNotBuiltError, StoreError, StoreUnavailableError
 from .search import HybridSearcher
 from .sparse import BM25Encoder, CharNgramEncoder
 from .store import Point, VectorStore, open_store
@@ -61,7 +61,7 @@ class SearchIndex:
         # every worker of the tenant shares the vectors.
         self.cache = TwoLevelCache(settings.tenant, redis_url=settings.redis_url)
         self.searcher = HybridSearcher(
-            self.store, self.collection, self.embedder, self.bm25, self.chars, settings.search, self.cache
+            self.store, self._search_target, self.embedder, self.bm25, self.chars, settings.search, self.cache
         )
 
     @property
@@ -78,6 +78,10 @@ class SearchIndex:
                 f"({self.kind}, {fingerprint(self.embedder)}): index or reindex first"
             )
         return name
+
+    def _search_target(self) -> str:
+        """What searches name: the alias itself where the store resolves it, else the live collection."""
+        return self.alias if self.store.resolves_aliases else self.collection()
 
     def _ensure_collection(self) -> str:
         name = self.store.get_alias(self.alias)
@@ -183,7 +187,13 @@ class SearchIndex:
         filters: Filters | None = None,
         fusion: str | None = None,
     ) -> SearchResult:
-        return self.searcher.search(query, limit=limit, method=method, filters=filters, fusion=fusion)
+        try:
+            return self.searcher.search(query, limit=limit, method=method, filters=filters, fusion=fusion)
+        except StoreError as exc:
+            # Searching through a server-side alias: a missing alias means nothing is indexed yet.
+            if self.store.resolves_aliases and not isinstance(exc, StoreUnavailableError):
+                self.collection()  # raises IndexNotBuiltError when the alias does not exist
+            raise
 
     def close(self) -> None:
         self.cache.close()

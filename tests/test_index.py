@@ -110,3 +110,17 @@ def test_index_persists_across_processes_lifetimes(tmp_path: Path) -> None:
     with SearchIndex(_settings(tmp_path), embedder=HashingEmbedder()) as reopened:
         assert reopened.count() == 6
         assert reopened.search("fone bluetooth", limit=1).ids() == ["f1"]
+
+
+def test_a_server_store_is_searched_through_its_alias() -> None:
+    store = QdrantStore(":memory:")
+    index = SearchIndex(Settings(tenant="shop_c"), embedder=HashingEmbedder(), store=store)
+    with pytest.raises(IndexNotBuiltError):
+        index.search("camiseta")
+    index.upsert(MINI_CATALOGUE)
+    first = index.collection()
+    assert index.search("fone bluetooth", limit=1).ids() == ["f1"]
+    index.reindex(MINI_CATALOGUE[:2])  # the alias moves; the old collection is gone
+    assert index.collection() != first and not store.collection_exists(first)
+    assert set(index.search("fone bluetooth", limit=10).ids()) <= {"c1", "c2"}
+    store.close()

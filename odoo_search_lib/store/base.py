@@ -138,6 +138,10 @@ def category_key(path: str) -> str:
 class StoreBase:
     """What both backends derive from the protocol's primitives."""
 
+    #: Whether data calls accept an alias in place of a collection name (Qdrant servers resolve
+    #: aliases atomically themselves, which saves a round trip per search).
+    resolves_aliases = False
+
     def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
         raise NotImplementedError
 
@@ -152,6 +156,7 @@ class VectorStore(Protocol):
     """What the searcher and the indexer need from a vector database."""
 
     backend: str
+    resolves_aliases: bool
 
     def create_collection(self, name: str, dense_dim: int) -> None:
         """Create an empty collection with the three named vectors and the payload indexes."""

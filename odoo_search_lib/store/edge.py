@@ -78,6 +78,9 @@ class EdgeStore(StoreBase):
         self._lock_file.flush()
         self._shards: dict[str, qe.EdgeShard] = {}
         self._mutex = threading.RLock()
+        # This process holds the store's lock, so its copy of the aliases is authoritative:
+        # searches read it from memory, writes go to memory and to disk.
+        self._alias_map = self._read_aliases()
         self._closed = False
 
     # -- collections -------------------------------------------------------
@@ -145,6 +148,9 @@ class EdgeStore(StoreBase):
     # -- aliases -----------------------------------------------------------
 
     def _aliases(self) -> dict[str, str]:
+        return dict(self._alias_map)
+
+    def _read_aliases(self) -> dict[str, str]:
         try:
             return json.loads((self.path / "aliases.json").read_text())
         except FileNotFoundError:
@@ -156,9 +162,10 @@ class EdgeStore(StoreBase):
         tmp = self.path / "aliases.json.tmp"
         tmp.write_text(json.dumps(dict(sorted(aliases.items())), indent=1))
         os.replace(tmp, self.path / "aliases.json")  # atomic on POSIX
+        self._alias_map = dict(aliases)
 
     def get_alias(self, alias: str) -> str | None:
-        return self._aliases().get(alias)
+        return self._alias_map.get(alias)
 
     def set_alias(self, alias: str, collection: str) -> None:
         self._check_open()

@@ -32,6 +32,7 @@ class QdrantStore(StoreBase):
     """Collections and aliases on a Qdrant server (or qdrant-client's local mode)."""
 
     backend = "qdrant"
+    resolves_aliases = True
 
     def __init__(self, url: str, *, api_key: str = "", timeout: float = 10.0) -> None:
         try:
