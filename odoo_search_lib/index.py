@@ -15,7 +15,9 @@ complete, so searches never see a half-built index, and a model change
 from __future__ import annotations
 
 import re
+import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -23,10 +25,10 @@ import numpy as np
 
 from .cache import TwoLevelCache
 from .config import Settings
-from .documents import dense_text, payload, sparse_text, typo_text
+from .documents import check_document, dense_text, payload, sparse_text, typo_text
 from .embeddings import Embedder, fingerprint, make_embedder
-from .exceptions import IndexNotBuiltError, StoreError, StoreUnavailableError
-from .search import HybridSearcher
+from .exceptions import EmbeddingError, IndexNotBuiltError, InvalidInputError, StoreError, StoreUnavailableError
+from .search import HybridSearcher, parse_filters
 from .sparse import BM25Encoder, CharNgramEncoder
 from .store import Point, VectorStore, open_store
 from .text import Analyzer
@@ -52,14 +54,19 @@ class SearchIndex:
         self.settings = settings
         self.kind = kind
         self.embedder = embedder or make_embedder(settings.embedder)
-        self._owns_store = store is None
-        self.store = store or open_store(settings.store)
         analyzer = Analyzer(settings.language)
         self.bm25 = BM25Encoder(analyzer, avg_len=settings.search.bm25_avg_len)
         self.chars = CharNgramEncoder(analyzer)
         # Repeated queries (chat customers ask the same things) skip the embedder; with a Redis URL
-        # every worker of the tenant shares the vectors.
+        # every worker of the tenant shares the vectors. Built before the store, so a bad cache
+        # setting never leaves an embedded store locked.
         self.cache = TwoLevelCache(settings.tenant, redis_url=settings.redis_url)
+        self._owns_store = store is None
+        self.store = store or open_store(settings.store)
+        # Writes (upsert, delete, reindex) of one index run one at a time: a concurrent first upsert
+        # would otherwise create two live collections, and an upsert during a reindex would land in
+        # the collection the reindex is about to drop. Searches never wait for it.
+        self._writes = threading.RLock()
         self.searcher = HybridSearcher(
             self.store, self._search_target, self.embedder, self.bm25, self.chars, settings.search, self.cache
         )
@@ -91,7 +98,7 @@ class SearchIndex:
         return name
 
     def _new_collection(self) -> str:
-        name = f"{self.alias}_{time.time_ns() // 1_000_000}"
+        name = f"{self.alias}_{time.time_ns() // 1_000_000}_{uuid.uuid4().hex[:6]}"
         self.store.create_collection(name, self.embedder.dim)
         return name
 
@@ -99,14 +106,19 @@ class SearchIndex:
 
     def encode(self, documents: Sequence[Document]) -> list[Point]:
         """Turn documents into points: one batched embedder call, sparse vectors, payloads."""
+        points = self.encode_sparse(documents)  # validates the documents first
         vectors = self.embedder.embed_documents([dense_text(doc) for doc in documents])
+        if len(vectors) != len(points):
+            raise EmbeddingError(f"the embedder returned {len(vectors)} vectors for {len(points)} documents")
         return [
             Point(point.doc_id, vector, point.bm25, point.chars, point.payload)
-            for point, vector in zip(self.encode_sparse(documents), vectors, strict=False)
+            for point, vector in zip(points, vectors, strict=True)
         ]
 
     def encode_sparse(self, documents: Sequence[Document]) -> list[Point]:
         """Points with sparse vectors and payloads, and an empty dense vector to fill in."""
+        for document in documents:
+            check_document(document)
         empty = np.zeros(0, dtype=np.float32)
         return [
             Point(
@@ -128,13 +140,17 @@ class SearchIndex:
         total: int | None = None,
     ) -> int:
         """Add or replace documents in the live collection; returns how many were written."""
-        return self._write(self._ensure_collection(), documents, batch_size, progress, total)
+        with self._writes:
+            return self._write(self._ensure_collection(), documents, batch_size, progress, total)
 
     def delete(self, doc_ids: Sequence[str]) -> None:
         """Remove documents from the live collection (unknown ids are ignored)."""
-        name = self.store.get_alias(self.alias)
-        if name is not None and doc_ids:
-            self.store.delete(name, list(doc_ids))
+        if isinstance(doc_ids, str):
+            raise InvalidInputError("delete() takes a list of document ids, not one string")
+        with self._writes:
+            name = self.store.get_alias(self.alias)
+            if name is not None and doc_ids:
+                self.store.delete(name, list(doc_ids))
 
     def reindex(
         self,
@@ -148,18 +164,19 @@ class SearchIndex:
 
         If the build fails, the new collection is dropped and the live one is untouched.
         """
-        old = self.store.get_alias(self.alias)
-        name = self._new_collection()
-        try:
-            self._write(name, documents, batch_size, progress, total)
-            self.store.optimize(name)
-        except BaseException:
-            self.store.drop_collection(name)
-            raise
-        self.store.set_alias(self.alias, name)
-        if old is not None and old != name:
-            self.store.drop_collection(old)
-        return name
+        with self._writes:
+            old = self.store.get_alias(self.alias)
+            name = self._new_collection()
+            try:
+                self._write(name, documents, batch_size, progress, total)
+                self.store.optimize(name)
+            except BaseException:
+                self.store.drop_collection(name)
+                raise
+            self.store.set_alias(self.alias, name)
+            if old is not None and old != name:
+                self.store.drop_collection(old)
+            return name
 
     def _write(
         self, name: str, documents: Iterable[Document], batch_size: int, progress: Progress | None, total: int | None
@@ -187,13 +204,17 @@ class SearchIndex:
         filters: Filters | None = None,
         fusion: str | None = None,
     ) -> SearchResult:
+        if filters is not None and not isinstance(filters, Filters):
+            filters = parse_filters(filters)  # a mapping from an API or a form
         try:
             return self.searcher.search(query, limit=limit, method=method, filters=filters, fusion=fusion)
         except StoreError as exc:
-            # Searching through a server-side alias: a missing alias means nothing is indexed yet.
-            if self.store.resolves_aliases and not isinstance(exc, StoreUnavailableError):
-                self.collection()  # raises IndexNotBuiltError when the alias does not exist
-            raise
+            if isinstance(exc, StoreUnavailableError):
+                raise
+            # A missing alias means nothing is indexed yet; a reindex may also have switched the
+            # alias and dropped the collection this search had resolved: search once more.
+            self.collection()  # raises IndexNotBuiltError
+            return self.searcher.search(query, limit=limit, method=method, filters=filters, fusion=fusion)
 
     def close(self) -> None:
         self.cache.close()

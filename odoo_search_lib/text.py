@@ -19,6 +19,7 @@ recognise only with accents.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
@@ -80,7 +81,17 @@ class Analyzer:
             raise ConfigError(f"unsupported language {language!r} (supported: {', '.join(_STEMMER_NAMES)})")
         self.language = language
         self.stopwords = STOPWORDS[language]
-        self._stem = lru_cache(maxsize=200_000)(snowballstemmer.stemmer(_STEMMER_NAMES[language]).stemWord)
+        # The pure-Python Snowball stemmer keeps state in the object: shared by the threads of an
+        # Odoo server it returns wrong stems (which the cache would then keep). One lock around the
+        # stemmer, none around cache hits.
+        stemmer = snowballstemmer.stemmer(_STEMMER_NAMES[language])
+        lock = threading.Lock()
+
+        def stem(word: str) -> str:
+            with lock:
+                return stemmer.stemWord(word)
+
+        self._stem = lru_cache(maxsize=200_000)(stem)
 
     def words(self, text: str) -> list[str]:
         """Folded tokens without stopwords, unstemmed (for character n-grams)."""

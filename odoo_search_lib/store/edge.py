@@ -19,13 +19,14 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import qdrant_edge as qe
 
-from ..exceptions import StoreError, StoreLockedError
+from ..exceptions import SearchLibError, StoreError, StoreLockedError
 from ..sparse import SparseVector
 from ..types import Filters
 from .base import (
@@ -78,9 +79,14 @@ class EdgeStore(StoreBase):
         self._lock_file.flush()
         self._shards: dict[str, qe.EdgeShard] = {}
         self._mutex = threading.RLock()
+        self._guard = _ReadWriteLock()
         # This process holds the store's lock, so its copy of the aliases is authoritative:
         # searches read it from memory, writes go to memory and to disk.
-        self._alias_map = self._read_aliases()
+        try:
+            self._alias_map = self._read_aliases()
+        except BaseException:
+            self._release_lock()  # a store that failed to open must not stay locked
+            raise
         self._closed = False
 
     # -- collections -------------------------------------------------------
@@ -131,7 +137,8 @@ class EdgeStore(StoreBase):
     def drop_collection(self, name: str) -> None:
         self._check_open()
         directory = self._dir(name)
-        with self._mutex:
+        # Exclusive: a search or update still running on this shard finishes first.
+        with self._guard.exclusive(), self._mutex:
             shard = self._shards.pop(name, None)
             if shard is not None:
                 shard.close()
@@ -151,12 +158,18 @@ class EdgeStore(StoreBase):
         return dict(self._alias_map)
 
     def _read_aliases(self) -> dict[str, str]:
+        path = self.path / "aliases.json"
         try:
-            return json.loads((self.path / "aliases.json").read_text())
+            aliases = json.loads(path.read_text())
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as exc:
-            raise StoreError(f"cannot read {self.path / 'aliases.json'}: {exc}") from exc
+            raise StoreError(f"cannot read {path}: {exc}") from exc
+        if not isinstance(aliases, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in aliases.items()
+        ):
+            raise StoreError(f"{path} is not an alias map; restore it or reindex into a new store")
+        return aliases
 
     def _write_aliases(self, aliases: Mapping[str, str]) -> None:
         tmp = self.path / "aliases.json.tmp"
@@ -171,7 +184,7 @@ class EdgeStore(StoreBase):
         self._check_open()
         if not self.collection_exists(collection):
             raise StoreError(f"cannot point alias {alias!r} at missing collection {collection!r}")
-        with self._mutex:
+        with self._guard.shared(), self._mutex:
             self._shard(collection).flush()
             aliases = self._aliases()
             aliases[alias] = collection
@@ -182,85 +195,78 @@ class EdgeStore(StoreBase):
     def upsert(self, collection: str, points: Sequence[Point]) -> None:
         if not points:
             return
-        shard = self._shard(collection)
-        edge_points = [
-            qe.Point(
-                id=point_id(point.doc_id),
-                vector={
-                    "dense": point.dense.tolist(),
-                    "bm25": _sparse(point.bm25),
-                    "chars": _sparse(point.chars),
-                },
-                payload={**point.payload, "doc_id": point.doc_id},
-            )
-            for point in points
-        ]
-        self._apply(shard, qe.UpdateOperation.upsert_points(edge_points))
+        with self._guard.shared(), _engine_errors("rejected an update"):
+            edge_points = [
+                qe.Point(
+                    id=point_id(point.doc_id),
+                    vector={
+                        "dense": point.dense.tolist(),
+                        "bm25": _sparse(point.bm25),
+                        "chars": _sparse(point.chars),
+                    },
+                    payload={**point.payload, "doc_id": point.doc_id},
+                )
+                for point in points
+            ]
+            self._shard(collection).update(qe.UpdateOperation.upsert_points(edge_points))
 
     def delete(self, collection: str, doc_ids: Sequence[str]) -> None:
         if doc_ids:
-            shard = self._shard(collection)
-            self._apply(shard, qe.UpdateOperation.delete_points([point_id(doc_id) for doc_id in doc_ids]))
-
-    def _apply(self, shard: qe.EdgeShard, operation: qe.UpdateOperation) -> None:
-        try:
-            shard.update(operation)
-        except Exception as exc:
-            raise StoreError(f"the embedded store rejected an update: {exc}") from exc
+            with self._guard.shared(), _engine_errors("rejected an update"):
+                operation = qe.UpdateOperation.delete_points([point_id(doc_id) for doc_id in doc_ids])
+                self._shard(collection).update(operation)
 
     def optimize(self, collection: str) -> None:
         """Build the HNSW and sparse indexes now (the embedded engine has no background optimizer)."""
-        shard = self._shard(collection)
-        try:
+        with self._guard.shared(), _engine_errors(f"failed to optimise {collection!r}"):
+            shard = self._shard(collection)
             shard.optimize()
             shard.flush()
-        except Exception as exc:
-            raise StoreError(f"the embedded store failed to optimise {collection!r}: {exc}") from exc
 
     def count(self, collection: str, filters: Filters | None = None) -> int:
-        return self._shard(collection).count(qe.CountRequest(filter=_filter(filter_conditions(filters)), exact=True))
+        with self._guard.shared(), _engine_errors("failed to count points"):
+            request = qe.CountRequest(filter=_filter(filter_conditions(filters)), exact=True)
+            return self._shard(collection).count(request)
 
     def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
         if not point_ids:
             return {}
-        try:
+        with self._guard.shared(), _engine_errors("failed to retrieve points"):
             records = self._shard(collection).retrieve(list(point_ids), with_payload=True, with_vector=False)
-        except Exception as exc:
-            raise StoreError(f"the embedded store failed to retrieve points: {exc}") from exc
         return {str(record.id): record.payload for record in records if record.payload}
 
     def query(
         self, collection: str, queries: Sequence[SignalQuery], filters: Filters | None = None
     ) -> list[list[ScoredPoint]]:
-        shard = self._shard(collection)
-        edge_filter = _filter(filter_conditions(filters))
-        requests = []
-        for query in queries:
-            vector = _sparse(query.vector) if isinstance(query.vector, SparseVector) else query.vector.tolist()
-            requests.append(
-                qe.QueryRequest(
-                    limit=query.limit,
-                    query=qe.Query.Nearest(vector, using=query.using),
-                    filter=edge_filter,
-                    with_payload=query.with_payload,
+        with self._guard.shared(), _engine_errors("failed a query"):
+            edge_filter = _filter(filter_conditions(filters))
+            requests = []
+            for query in queries:
+                vector = _sparse(query.vector) if isinstance(query.vector, SparseVector) else query.vector.tolist()
+                requests.append(
+                    qe.QueryRequest(
+                        limit=query.limit,
+                        query=qe.Query.Nearest(vector, using=query.using),
+                        filter=edge_filter,
+                        with_payload=query.with_payload,
+                    )
                 )
-            )
-        try:
-            batches = shard.query_batch(qe.QueryBatchRequest(requests))
-        except Exception as exc:
-            raise StoreError(f"the embedded store failed a query: {exc}") from exc
+            batches = self._shard(collection).query_batch(qe.QueryBatchRequest(requests))
         return [[ScoredPoint(str(p.id), p.score, p.payload or {}) for p in batch] for batch in batches]
 
     def close(self) -> None:
         if self._closed:
             return
-        with self._mutex:
+        with self._guard.exclusive(), self._mutex:
             for shard in self._shards.values():
                 shard.close()
             self._shards.clear()
             self._closed = True
-            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
-            self._lock_file.close()
+            self._release_lock()
+
+    def _release_lock(self) -> None:
+        fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
+        self._lock_file.close()
 
     def _check_open(self) -> None:
         if self._closed:
@@ -271,6 +277,62 @@ class EdgeStore(StoreBase):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _ReadWriteLock:
+    """Many readers (searches, updates) or one writer (dropping a collection, closing the store).
+
+    A waiting writer goes before new readers, so a steady stream of searches cannot starve a
+    reindex that wants to drop the old collection.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+        self._writers_waiting = 0
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            while self._writer or self._writers_waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if not self._readers:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            self._writers_waiting += 1
+            try:
+                while self._writer or self._readers:
+                    self._cond.wait()
+            finally:
+                self._writers_waiting -= 1
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()
+
+
+@contextmanager
+def _engine_errors(action: str) -> Iterator[None]:
+    """Map anything the engine or the conversions raise to StoreError (library errors pass through)."""
+    try:
+        yield
+    except SearchLibError:
+        raise
+    except Exception as exc:  # the binding raises plain Exception, conversions TypeError/ValueError
+        raise StoreError(f"the embedded store {action}: {exc}") from exc
 
 
 def _sparse(vector: SparseVector) -> qe.SparseVector:
