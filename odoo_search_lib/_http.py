@@ -15,10 +15,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from .exceptions import SearchLibError
 
-__all__ = ["post_json"]
+__all__ = ["post_json", "redact_url"]
 
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
@@ -68,6 +69,18 @@ def post_json(
         if attempt < max_retries:
             time.sleep(retry_after if retry_after is not None else _backoff(attempt))
     raise error(f"{url} failed after {max_retries + 1} attempt(s): {last_failure}")
+
+
+def redact_url(url: str) -> str:
+    """``url`` without credentials or query string (which may carry a password), for logs and errors."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<unparseable URL>"
+    credentials = "***@" if parts.username or parts.password else ""
+    return f"{parts.scheme}://{credentials}{host}{port}{parts.path}"
 
 
 def _backoff(attempt: int) -> float:

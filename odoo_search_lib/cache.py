@@ -38,6 +38,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import numpy as np
 
+from ._http import redact_url
 from .exceptions import ConfigError
 
 __all__ = ["KEY_PREFIX", "LRUCache", "TwoLevelCache", "cache_key", "decode_vector", "encode_vector"]
@@ -219,7 +220,7 @@ class TwoLevelCache:
         self.retry_after = float(retry_after)
         self._clock = clock
         self._prefix = f"{KEY_PREFIX}:{namespace}:"
-        self._safe_url = _safe_url(redis_url) if redis_url else ""
+        self._safe_url = redact_url(redis_url) if redis_url else ""
         self._secrets = _url_secrets(redis_url) if redis_url else []
         self._lock = threading.Lock()
         self._down_until: float | None = None  # set while the circuit breaker is open
@@ -383,18 +384,6 @@ class TwoLevelCache:
 def _check_ttl(name: str, value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
         raise ConfigError(f"{name} must be a finite number > 0 (got {value!r})")
-
-
-def _safe_url(url: str) -> str:
-    """``url`` without credentials or query string (which may carry a password), for logs and errors."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "<unparseable Redis URL>"
-    credentials = "***@" if parts.username or parts.password else ""
-    return f"{parts.scheme}://{credentials}{host}{port}{parts.path}"
 
 
 def _url_secrets(url: str) -> list[str]:

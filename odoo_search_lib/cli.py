@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 import tempfile
+import traceback
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -325,6 +326,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("odoo-search: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: still one JSON object and a non-zero exit, never a bare traceback
+        if args.json:
+            message = f"unexpected {type(exc).__name__}: {exc}"
+            print(json.dumps({"error": {"code": "internal_error", "message": message}}), file=out)
+        else:
+            traceback.print_exc()
+            print(f"odoo-search: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(result, ensure_ascii=False), file=out)
     return 0

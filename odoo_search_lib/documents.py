@@ -24,10 +24,21 @@ from .exceptions import DocumentError
 from .store.base import category_key
 from .types import Document
 
-__all__ = ["LoadReport", "dense_text", "document_from_dict", "load_jsonl", "payload", "sparse_text", "typo_text"]
+__all__ = [
+    "LoadReport",
+    "check_document",
+    "dense_text",
+    "document_from_dict",
+    "load_jsonl",
+    "payload",
+    "sparse_text",
+    "typo_text",
+]
 
 MAX_LINE_BYTES = 2 * 1024 * 1024
 MAX_ID_LENGTH = 200
+#: Integers stored in the index are 64-bit.
+MAX_INTEGER = 2**63 - 1
 MAX_NAME_LENGTH = 1000
 #: Characters of the description that reach the sparse index (long texts add noise, not recall).
 MAX_DESCRIPTION_CHARS = 20_000
@@ -118,7 +129,7 @@ def _parse_line(raw: bytes, number: int) -> Document:
     if raw == b"\x00oversized":
         raise DocumentError(f"longer than {MAX_LINE_BYTES} bytes", line=number, code="line_too_long")
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig" if number == 1 else "utf-8")  # tolerate a byte-order mark
     except UnicodeDecodeError as exc:
         raise DocumentError(f"not valid UTF-8 (byte {exc.start})", line=number, code="not_utf8") from None
     try:
@@ -191,7 +202,7 @@ def _optional_fields(data: Mapping[str, Any], doc_id: str, line: int | None) -> 
         raise fail("'tags' must be a list of strings")
     price = data.get("price")
     if price is not None and (
-        isinstance(price, bool) or not isinstance(price, (int, float)) or not math.isfinite(price) or price < 0
+        isinstance(price, bool) or not isinstance(price, (int, float)) or not _finite(price) or price < 0
     ):
         raise fail("'price' must be a number >= 0")
     flags = {}
@@ -201,13 +212,51 @@ def _optional_fields(data: Mapping[str, Any], doc_id: str, line: int | None) -> 
             raise fail(f"{key!r} must be true or false")
         flags[key] = value
     company_id = data.get("company_id")
-    if company_id is not None and (isinstance(company_id, bool) or not isinstance(company_id, int) or company_id < 1):
+    if company_id is not None and (
+        isinstance(company_id, bool) or not isinstance(company_id, int) or not 1 <= company_id <= MAX_INTEGER
+    ):
         raise fail("'company_id' must be a positive integer")
     extra = data.get("extra")
     extra = {} if extra is None else extra
     if not isinstance(extra, Mapping):
         raise fail("'extra' must be an object")
     return attributes, tags, price, flags, company_id, extra
+
+
+def check_document(document: Document) -> None:
+    """Refuse a :class:`Document` built in code with values the index cannot hold.
+
+    Records from files are checked by :func:`document_from_dict`; this guards documents that
+    callers (the Odoo addons) build themselves, so a bad one fails with :class:`DocumentError`
+    instead of an error from deep inside the store.
+    """
+    doc_id = document.id
+    if not isinstance(doc_id, str) or not doc_id.strip() or len(doc_id) > MAX_ID_LENGTH:
+        raise DocumentError(f"document id {doc_id!r} must be a non-empty string", code="bad_id")
+    if not isinstance(document.name, str) or not document.name.strip():
+        raise DocumentError(f"document {doc_id!r} has no name", code="missing_name")
+    texts = [document.description, document.category, document.currency, document.kind, *document.tags]
+    if not all(isinstance(text, str) for text in texts) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in document.attributes.items()
+    ):
+        raise DocumentError(f"document {doc_id!r}: texts, tags and attributes must be strings", code="bad_field")
+    if document.price is not None and (
+        isinstance(document.price, bool)
+        or not isinstance(document.price, (int, float))
+        or not _finite(document.price)
+        or document.price < 0
+    ):
+        raise DocumentError(f"document {doc_id!r}: price must be a finite number >= 0", code="bad_field")
+    if document.company_id is not None and (
+        isinstance(document.company_id, bool)
+        or not isinstance(document.company_id, int)
+        or not 1 <= document.company_id <= MAX_INTEGER
+    ):
+        raise DocumentError(f"document {doc_id!r}: company_id must be a positive integer", code="bad_field")
+    try:
+        json.dumps(dict(document.extra), allow_nan=False)
+    except (TypeError, ValueError):
+        raise DocumentError(f"document {doc_id!r}: extra must hold JSON values only", code="bad_field") from None
 
 
 def sparse_text(document: Document) -> str:
@@ -276,6 +325,13 @@ def payload(document: Document) -> dict[str, Any]:
     if document.currency:
         result["currency"] = document.currency
     return result
+
+
+def _finite(number: float) -> bool:
+    try:
+        return math.isfinite(number)
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 def _clip(text: str, limit: int) -> str:

@@ -25,6 +25,7 @@ same query always returns the same order.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import time
@@ -34,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from .cache import TwoLevelCache, cache_key
-from .config import SIGNALS, SearchSettings
+from .config import FUSIONS, SIGNALS, SearchSettings
 from .embeddings import Embedder, fingerprint
 from .exceptions import QueryError
 from .sparse import BM25Encoder, CharNgramEncoder, SparseVector, term_id
@@ -78,7 +79,9 @@ class HybridSearcher:
         """Validate and cap a query: strings only, not blank, at most ``max_query_chars``."""
         if not isinstance(query, str):
             raise QueryError("the query must be a string")
-        query = " ".join(query.split())
+        # Lone surrogates (legal in JSON, and what undecodable bytes in argv become) would crash
+        # the tokenizers: replace them.
+        query = " ".join(query.encode("utf-8", "replace").decode("utf-8").split())
         if not query:
             raise QueryError("the query is empty", code="empty_query")
         return query[: self.settings.max_query_chars]
@@ -106,6 +109,8 @@ class HybridSearcher:
         if method not in METHODS:
             raise QueryError(f"unknown method {method!r} (use one of {', '.join(METHODS)})", code="invalid_method")
         fusion = fusion or self.settings.fusion
+        if fusion not in FUSIONS:
+            raise QueryError(f"unknown fusion {fusion!r} (use rrf, dbsf or weighted)", code="invalid_fusion")
         weights = {signal: float(self.settings.weights.get(signal, 0.0)) for signal in SIGNALS}
         if method != "hybrid":
             weights = {signal: float(signal == method) for signal in SIGNALS}
@@ -139,7 +144,7 @@ class HybridSearcher:
         if stages:
             for stage, points in zip(stages, self.store.query(collection, stages, filters), strict=True):
                 results[stage.using] = points
-        ranked = fuse(results, weights, fusion=fusion, rrf_k=self.settings.rrf_k)[:size]
+        ranked = fuse(results, weights, fusion=fusion, rrf_k=self.settings.rrf_k, limit=size)
         # Payloads for the final hits only (one read); a point deleted meanwhile is dropped.
         payloads = self.store.payloads(collection, [hit.id for hit in ranked]) if ranked else {}
         hits = tuple(
@@ -178,8 +183,9 @@ def _vocabulary(payloads: Iterable[Mapping[str, Any]], chars: CharNgramEncoder) 
     for payload in payloads:
         leaf = str(payload.get("category", "")).rsplit(">", 1)[-1]
         attributes = payload.get("attributes") or {}
-        text = " ".join([str(payload.get("name", "")), leaf, *map(str, attributes.values()),
-                         *map(str, payload.get("tags") or ())])
+        text = " ".join(
+            [str(payload.get("name", "")), leaf, *map(str, attributes.values()), *map(str, payload.get("tags") or ())]
+        )
         for word in chars.analyzer.words(text):
             counts[word] = counts.get(word, 0) + 1
     return counts
@@ -241,32 +247,42 @@ def fuse(
     *,
     fusion: str = "rrf",
     rrf_k: int = 60,
+    limit: int | None = None,
 ) -> list[Hit]:
-    """Fuse per-signal result lists (best first) into one ranked list of hits.
+    """Fuse per-signal result lists (best first) into one ranked list of hits (the best ``limit``).
 
     Hits are keyed by the points' ids (``Hit.id`` is the point id here; the searcher swaps in
-    the document id once it has read the final hits' payloads).
+    the document id once it has read the final hits' payloads). Only the returned hits are
+    built: a search fuses a few hundred candidates to keep ten.
     """
-    if fusion not in ("rrf", "dbsf", "weighted"):
+    if fusion not in FUSIONS:
         raise QueryError(f"unknown fusion {fusion!r} (use rrf, dbsf or weighted)", code="invalid_fusion")
     fused: dict[str, float] = {}
-    raw: dict[str, dict[str, float]] = {}
     best_rank: dict[str, int] = {}
-    payloads: dict[str, Mapping[str, Any]] = {}
+    by_signal: dict[str, dict[str, ScoredPoint]] = {}
     for signal, points in results.items():
         weight = weights.get(signal, 0.0)
-        normalise = _normaliser(fusion, [point.score for point in points])
-        for rank, point in enumerate(points):
-            payloads.setdefault(point.point_id, point.payload)
-            raw.setdefault(point.point_id, {})[signal] = point.score
-            best_rank[point.point_id] = min(rank, best_rank.get(point.point_id, rank))
-            if fusion == "rrf":
-                contribution = weight / (rrf_k + rank + 1)
-            else:
-                contribution = weight * normalise(point.score)
-            fused[point.point_id] = fused.get(point.point_id, 0.0) + contribution
-    order = sorted(fused, key=lambda key: (-round(fused[key], 12), best_rank[key], key))
-    return [Hit(key, fused[key], raw[key], payloads[key]) for key in order]
+        by_signal[signal] = {point.point_id: point for point in points}
+        if fusion == "rrf":
+            contributions = [weight / (rrf_k + rank + 1) for rank in range(len(points))]
+        else:
+            normalise = _normaliser(fusion, [point.score for point in points])
+            contributions = [weight * normalise(point.score) for point in points]
+        for rank, (point, contribution) in enumerate(zip(points, contributions, strict=True)):
+            key = point.point_id
+            fused[key] = fused.get(key, 0.0) + contribution
+            if rank < best_rank.get(key, rank + 1):
+                best_rank[key] = rank
+
+    def order(key: str) -> tuple[float, int, str]:
+        return (-round(fused[key], 12), best_rank[key], key)
+
+    keys = sorted(fused, key=order) if limit is None else heapq.nsmallest(limit, fused, key=order)
+    hits = []
+    for key in keys:
+        found = [(signal, points[key]) for signal, points in by_signal.items() if key in points]
+        hits.append(Hit(key, fused[key], {signal: point.score for signal, point in found}, found[0][1].payload))
+    return hits
 
 
 def _normaliser(fusion: str, scores: list[float]) -> Callable[[float], float]:
@@ -326,7 +342,7 @@ def _number(key: str, value: Any) -> float:
         if isinstance(value, bool):
             raise ValueError
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise QueryError(f"filter {key!r} must be a number", code="invalid_filter") from None
     if not math.isfinite(number) or number < 0:
         raise QueryError(f"filter {key!r} must be a finite number >= 0", code="invalid_filter")
@@ -346,8 +362,8 @@ def _integer(key: str, value: Any) -> int:
         if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
             raise ValueError
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise QueryError(f"filter {key!r} must be an integer", code="invalid_filter") from None
-    if number < 1:
+    if not 1 <= number <= 2**63 - 1:
         raise QueryError(f"filter {key!r} must be a positive integer", code="invalid_filter")
     return number

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._http import redact_url
 from ..exceptions import ConfigError, StoreError, StoreUnavailableError
 from ..sparse import SparseVector
 from ..types import Filters
@@ -40,17 +41,20 @@ class QdrantStore(StoreBase):
         except ImportError as exc:
             raise ConfigError("the qdrant backend needs qdrant-client: pip install 'odoo-search-lib[all]'") from exc
         self._models = models
+        self.url = redact_url(url) if url != ":memory:" else url  # for messages: never the credentials
         if url == ":memory:":
             if api_key:
                 raise ConfigError("an API key makes no sense with the in-process ':memory:' store")
             self._client = QdrantClient(location=":memory:")
         elif url.startswith(("http://", "https://")):
-            self._client = QdrantClient(
-                url=url, api_key=api_key or None, timeout=int(max(1, timeout)), check_compatibility=False
-            )
+            try:
+                self._client = QdrantClient(
+                    url=url, api_key=api_key or None, timeout=int(max(1, timeout)), check_compatibility=False
+                )
+            except Exception as exc:  # malformed URLs raise urllib3/httpx errors
+                raise ConfigError(f"store.url {self.url} is not a usable Qdrant URL: {type(exc).__name__}") from None
         else:
-            raise ConfigError(f"store.url must be an http(s) URL or ':memory:' (got {url!r})")
-        self.url = url
+            raise ConfigError(f"store.url must be an http(s) URL or ':memory:' (got {self.url!r})")
 
     def _call(self, action: str, func: Any, *args: Any, **kwargs: Any) -> Any:
         try:
