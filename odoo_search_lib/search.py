@@ -263,12 +263,13 @@ def fuse(
     for signal, points in results.items():
         weight = weights.get(signal, 0.0)
         by_signal[signal] = {point.point_id: point for point in points}
+        ranks = _tied_ranks(points)
         if fusion == "rrf":
-            contributions = [weight / (rrf_k + rank + 1) for rank in range(len(points))]
+            contributions = [weight / (rrf_k + rank + 1) for rank in ranks]
         else:
             normalise = _normaliser(fusion, [point.score for point in points])
             contributions = [weight * normalise(point.score) for point in points]
-        for rank, (point, contribution) in enumerate(zip(points, contributions, strict=True)):
+        for rank, point, contribution in zip(ranks, points, contributions, strict=True):
             key = point.point_id
             fused[key] = fused.get(key, 0.0) + contribution
             if rank < best_rank.get(key, rank + 1):
@@ -283,6 +284,19 @@ def fuse(
         found = [(signal, points[key]) for signal, points in by_signal.items() if key in points]
         hits.append(Hit(key, fused[key], {signal: point.score for signal, point in found}, found[0][1].payload))
     return hits
+
+
+def _tied_ranks(points: Sequence[ScoredPoint]) -> list[int]:
+    """Competition ranks: equal scores share the rank of the first of them.
+
+    The engine orders equal scores as its segments happen to lie, so ranks taken from list
+    positions would make the fused order (and its tie-break) depend on the store's layout.
+    """
+    ranks: list[int] = []
+    for position, point in enumerate(points):
+        tied = position and point.score == points[position - 1].score
+        ranks.append(ranks[-1] if tied else position)
+    return ranks
 
 
 def _normaliser(fusion: str, scores: list[float]) -> Callable[[float], float]:

@@ -231,3 +231,10 @@ def test_a_repeated_query_reuses_its_cached_vector(mini_index: SearchIndex) -> N
     again = mini_index.search("tênis de corrida para maratona")
     assert embedder.query_calls == calls
     assert again.ids() == first.ids()
+
+
+def test_equal_scores_rank_by_id_whatever_order_the_store_returns() -> None:
+    for order in ((("b", 2.0), ("a", 2.0), ("c", 1.0)), (("a", 2.0), ("b", 2.0), ("c", 1.0))):
+        hits = fuse({"bm25": _points(*order)}, {"bm25": 1.0}, rrf_k=10)
+        assert [hit.id for hit in hits] == ["a", "b", "c"]
+        assert hits[0].score == hits[1].score == pytest.approx(1 / 11)
