@@ -155,12 +155,13 @@ class SemanticProductSearchController(http.Controller):
             raise ApiError(401, "missing_api_key", 'Send an Odoo API key as "Authorization: Bearer <key>".')
         address = request.httprequest.remote_addr or "unknown"
         failures_key = f"{request.db}:auth-failures:{address}"
-        if not limiter.available(failures_key, AUTH_FAILURES_PER_MINUTE):
-            retry_after = str(limiter.retry_after(failures_key, AUTH_FAILURES_PER_MINUTE))
-            raise ApiError(429, "rate_limited", "Too many failed authentications.", [("Retry-After", retry_after)])
         uid = request.env["res.users.apikeys"]._check_credentials(scope="rpc", key=match.group(1))
         if not uid:
-            limiter.allow(failures_key, AUTH_FAILURES_PER_MINUTE)  # count the failure
+            # Only failures are limited: a guesser behind the same address (a proxy) must not lock
+            # out valid keys. Behind a reverse proxy, set proxy_mode so the address is the client's.
+            if not limiter.allow(failures_key, AUTH_FAILURES_PER_MINUTE):
+                retry_after = str(limiter.retry_after(failures_key, AUTH_FAILURES_PER_MINUTE))
+                raise ApiError(429, "rate_limited", "Too many failed authentications.", [("Retry-After", retry_after)])
             raise ApiError(401, "invalid_api_key", "The API key is invalid, expired or revoked.")
         request.update_env(user=uid)
         # names are answered in the key user's language, not the anonymous request's
@@ -243,7 +244,10 @@ class SemanticProductSearchController(http.Controller):
             record = by_id.get(res_id)
             if record is None:
                 continue  # archived, deleted, another company's, or hidden by a record rule
-            results.append(self._result_item(service, record, hit))
+            item = self._result_item(service, record, hit)
+            if filters is not None and filters.in_stock is not None and item["in_stock"] != filters.in_stock:
+                continue  # stock moved since indexing: the live level decides
+            results.append(item)
             if len(results) >= limit:
                 break
         return results

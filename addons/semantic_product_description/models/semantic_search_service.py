@@ -115,8 +115,14 @@ class SemanticSearchService(models.AbstractModel):
 
     @api.model
     def _default_language(self):
-        """``pt`` or ``en``, from the company's language, else the user's."""
-        lang = self.env.company.partner_id.lang or self.env.user.lang or "en_US"
+        """``pt`` or ``en``, from the main company's language.
+
+        Never from the request's company or user: the settings (and so the open index) must be
+        the same for every request of the database, or the index would be reopened, and queries
+        analysed in another language than the catalogue was indexed in.
+        """
+        main = self.env.ref("base.main_company", raise_if_not_found=False)
+        lang = (main and main.sudo().partner_id.lang) or "en_US"
         return "pt" if lang.lower().startswith("pt") else "en"
 
     @api.model

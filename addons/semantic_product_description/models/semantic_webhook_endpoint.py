@@ -10,7 +10,7 @@ and is never logged. Deliveries are ``semantic.webhook.delivery`` records.
 from markupsafe import Markup
 
 from odoo import api, fields, models, tools
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from odoo_search_lib import WebhookVerificationError
 from odoo_search_lib.webhooks import EVENT_PRODUCT_UPDATED, build_payload, generate_secret, sign
@@ -135,7 +135,7 @@ class SemanticWebhookEndpoint(models.Model):
     def action_show_secret(self):
         """Show the current secret, once."""
         self.ensure_one()
-        self.check_access("write")
+        self._check_secret_access()
         if self.secret_revealed:
             raise UserError(
                 self.env._(
@@ -148,7 +148,7 @@ class SemanticWebhookEndpoint(models.Model):
     def action_rotate_secret(self):
         """Replace the secret at once (the old one stops verifying) and show the new one, once."""
         self.ensure_one()
-        self.check_access("write")
+        self._check_secret_access()
         self.sudo().secret = generate_secret()
         self.secret_revealed = True
         self.message_post(
@@ -156,6 +156,12 @@ class SemanticWebhookEndpoint(models.Model):
             subtype_xmlid="mail.mt_note",
         )
         return self._secret_wizard_action()
+
+    def _check_secret_access(self):
+        """Secrets are for Settings administrators only, like the field itself."""
+        self.check_access("write")
+        if not self.env.user.has_group("base.group_system"):
+            raise AccessError(self.env._("Only Settings administrators may see or rotate webhook secrets."))
 
     def _secret_wizard_action(self):
         """The secret travels in the dialog's defaults only: the wizard is never saved."""

@@ -128,7 +128,7 @@ class TestProductSearchRoute(SemanticSearchTestMixin, HttpCase):
         )
 
     def test_hostile_bodies(self):
-        for raw in (b"\xff\xfe{\"query\": 1}", "null", '"toaster"', "42", " ", "{}"):
+        for raw in (b'\xff\xfe{"query": 1}', "null", '"toaster"', "42", " ", "{}"):
             response = self._post(None, raw=raw)
             self.assertEqual(response.status_code, 400, (raw, response.text))
             self.assertIn("code", response.json()["error"])
@@ -165,8 +165,8 @@ class TestProductSearchRoute(SemanticSearchTestMixin, HttpCase):
         statuses = [self._post({"query": "toaster"}, key="wrong-key-000000000000").status_code for _i in range(40)]
         self.assertEqual(statuses[0], 401)
         self.assertIn(429, statuses)
-        # the right key is refused too while the address is blocked: no oracle for guessing
-        self._assert_error(self._post({"query": "toaster"}), 429, "rate_limited")
+        # a valid key still passes: a guesser behind the same address cannot lock out integrations
+        self.assertEqual(self._post({"query": "toaster"}).status_code, 200)
 
     def test_store_unavailable(self):
         self._set_params(store_mode="qdrant", qdrant_url=f"http://127.0.0.1:{free_port()}")

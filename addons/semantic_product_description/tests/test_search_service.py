@@ -6,7 +6,7 @@ from unittest.mock import patch
 
 from odoo import tools
 from odoo.exceptions import UserError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import TransactionCase, new_test_user, tagged
 
 from odoo_search_lib import ConfigError, DocumentError, StoreLockedError, StoreSettings
 from odoo_search_lib.index import SearchIndex
@@ -151,13 +151,21 @@ class TestSemanticSearchService(SemanticSearchTestMixin, TransactionCase):
         self.assertEqual(self.service._get_param("weight_dense"), "0.0")
         self.assertEqual(self.env["res.config.settings"].create({}).semantic_weight_bm25, 1.5)
 
-    def test_language_defaults_to_company_language(self):
+    def test_language_defaults_to_main_company_language(self):
         self._set_params(language="")
         self.env["ir.config_parameter"].sudo().search([("key", "=", "semantic_product_description.language")]).unlink()
-        self.assertEqual(self.service._get_settings().language, "en")
+        main = self.env.ref("base.main_company")
         self.env["res.lang"]._activate_lang("pt_BR")
-        self.env.company.partner_id.lang = "pt_BR"
+        main.partner_id.lang = "en_US"
+        self.assertEqual(self.service._get_settings().language, "en")
+        main.partner_id.lang = "pt_BR"
         self.assertEqual(self.service._get_settings().language, "pt")
+        # a request in another company or by a user of another language sees the same settings
+        other = self.env["res.company"].create({"name": "English Shop"})
+        other.partner_id.lang = "en_US"
+        user = new_test_user(self.env, login="spd_lang_user", company_id=other.id, company_ids=[other.id])
+        service = self.service.with_user(user).with_company(other)
+        self.assertEqual(service._get_settings().language, "pt")
 
     def test_edge_store_refused_with_workers(self):
         with patch.dict(tools.config.options, {"workers": 2}):
