@@ -10,6 +10,12 @@ Upserts go to the live collection (created on first use). :meth:`reindex`
 builds a fresh collection and switches the alias only when the build is
 complete, so searches never see a half-built index, and a model change
 (a new fingerprint) lands in a new collection instead of mixing vectors.
+
+A rebuild too long for one process or transaction is done in steps:
+:meth:`begin_build` creates the new collection, :meth:`write_build` fills it
+chunk by chunk (from any process, resumable: writes are idempotent upserts),
+:meth:`publish` switches the alias and drops the old collection, and
+:meth:`gc` drops builds that were abandoned (a crash, a cancelled rebuild).
 """
 
 from __future__ import annotations
@@ -165,18 +171,81 @@ class SearchIndex:
         If the build fails, the new collection is dropped and the live one is untouched.
         """
         with self._writes:
-            old = self.store.get_alias(self.alias)
-            name = self._new_collection()
+            name = self.begin_build()
             try:
-                self._write(name, documents, batch_size, progress, total)
-                self.store.optimize(name)
+                self.write_build(name, documents, batch_size=batch_size, progress=progress, total=total)
             except BaseException:
                 self.store.drop_collection(name)
                 raise
-            self.store.set_alias(self.alias, name)
-            if old is not None and old != name:
-                self.store.drop_collection(old)
+            self.publish(name)
             return name
+
+    # -- rebuilding in steps -------------------------------------------------
+
+    def begin_build(self) -> str:
+        """Create an empty collection for a rebuild and return its name; searches keep the live one."""
+        with self._writes:
+            return self._new_collection()
+
+    def write_build(
+        self,
+        collection: str,
+        documents: Iterable[Document],
+        *,
+        batch_size: int = 128,
+        progress: Progress | None = None,
+        total: int | None = None,
+    ) -> int:
+        """Upsert documents into a build (idempotent: a chunk written twice is written once)."""
+        self._check_build(collection)
+        with self._writes:
+            return self._write(collection, documents, batch_size, progress, total)
+
+    def delete_build(self, collection: str, doc_ids: Sequence[str]) -> None:
+        """Remove documents from a build (an edit that deleted a product while the build runs)."""
+        if isinstance(doc_ids, str):
+            raise InvalidInputError("delete_build() takes a list of document ids, not one string")
+        self._check_build(collection)
+        with self._writes:
+            if doc_ids:
+                self.store.delete(collection, list(doc_ids))
+
+    def publish(self, collection: str) -> str | None:
+        """Make a finished build the live collection; drops and returns the previous one (or ``None``)."""
+        self._check_build(collection)
+        with self._writes:
+            self.store.optimize(collection)
+            old = self.store.get_alias(self.alias)
+            self.store.set_alias(self.alias, collection)
+            if old is not None and old != collection:
+                self.store.drop_collection(old)
+                return old
+            return None
+
+    def builds(self) -> list[str]:
+        """Collections of this index (tenant, kind and model) that no alias points at: builds in progress
+        or abandoned ones."""
+        live = self.store.get_alias(self.alias)
+        pattern = re.compile(re.escape(self.alias) + r"_\d+_[0-9a-f]{6}")
+        return [name for name in self.store.list_collections() if pattern.fullmatch(name) and name != live]
+
+    def gc(self, keep: Iterable[str] = ()) -> list[str]:
+        """Drop this index's collections that no alias points at, except ``keep``; returns their names.
+
+        Run it when no build is in progress, or name the running ones in ``keep``.
+        """
+        keep = set(keep)
+        with self._writes:
+            dropped = [name for name in self.builds() if name not in keep]
+            for name in dropped:
+                self.store.drop_collection(name)
+            return dropped
+
+    def _check_build(self, collection: str) -> None:
+        if not isinstance(collection, str) or not collection.startswith(self.alias + "_"):
+            raise InvalidInputError(f"{collection!r} is not a collection of this index ({self.alias})")
+        if not self.store.collection_exists(collection):
+            raise StoreError(f"the build collection {collection!r} does not exist (dropped or never created)")
 
     def _write(
         self, name: str, documents: Iterable[Document], batch_size: int, progress: Progress | None, total: int | None

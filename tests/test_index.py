@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from odoo_search_lib import Document, Filters, IndexNotBuiltError, Settings
+from odoo_search_lib import Document, Filters, IndexNotBuiltError, InvalidInputError, Settings, StoreError
 from odoo_search_lib.index import SearchIndex
 from odoo_search_lib.store.qdrant import QdrantStore
 from tests.conftest import MINI_CATALOGUE, HashingEmbedder
@@ -124,3 +124,60 @@ def test_a_server_store_is_searched_through_its_alias() -> None:
     assert index.collection() != first and not store.collection_exists(first)
     assert set(index.search("fone bluetooth", limit=10).ids()) <= {"c1", "c2"}
     store.close()
+
+
+@pytest.mark.parametrize("backend", ["edge", "qdrant"])
+def test_a_rebuild_in_steps_is_invisible_until_published(tmp_path: Path, backend: str) -> None:
+    store = QdrantStore(":memory:") if backend == "qdrant" else None
+    settings = _settings(tmp_path) if store is None else Settings(tenant="shop")
+    with SearchIndex(settings, embedder=HashingEmbedder(), store=store) as index:
+        index.upsert(MINI_CATALOGUE)
+        live = index.collection()
+        build = index.begin_build()
+        assert index.builds() == [build]
+        assert index.write_build(build, MINI_CATALOGUE[:2]) == 2
+        index.write_build(build, MINI_CATALOGUE[:2])  # a chunk run twice (resumed after a crash)
+        index.write_build(build, MINI_CATALOGUE[2:3])
+        index.delete_build(build, ["c2"])
+        # searches still see the live collection, whole
+        assert index.collection() == live and index.count() == 6
+        assert index.publish(build) == live
+        assert index.collection() == build and index.count() == 2
+        assert not index.store.collection_exists(live)
+        assert set(index.search("camiseta", limit=10).ids()) <= {"c1", MINI_CATALOGUE[2].id}
+        assert index.builds() == []
+    if store is not None:
+        store.close()
+
+
+def test_gc_drops_abandoned_builds_only(index: SearchIndex, tmp_path: Path) -> None:
+    index.upsert(MINI_CATALOGUE)
+    live = index.collection()
+    abandoned = index.begin_build()
+    running = index.begin_build()
+    # another tenant whose name starts like this one's, and another kind: never touched
+    with SearchIndex(_settings(tmp_path, "shop_2"), embedder=HashingEmbedder(), store=index.store) as other:
+        other_build = other.begin_build()
+    rules = SearchIndex(index.settings, kind="rule", embedder=HashingEmbedder(), store=index.store)
+    rules_build = rules.begin_build()
+    assert index.gc(keep=[running]) == [abandoned]
+    assert sorted(index.store.list_collections()) == sorted([live, running, other_build, rules_build])
+    assert index.gc() == [running]
+    assert index.collection() == live and index.count() == 6
+
+
+def test_steps_refuse_collections_of_other_indexes(index: SearchIndex, tmp_path: Path) -> None:
+    index.upsert(MINI_CATALOGUE)
+    with SearchIndex(_settings(tmp_path, "shop_2"), embedder=HashingEmbedder(), store=index.store) as other:
+        foreign = other.begin_build()
+    for call in (
+        lambda: index.write_build(foreign, MINI_CATALOGUE),
+        lambda: index.publish(foreign),
+        lambda: index.delete_build(foreign, ["c1"]),
+        lambda: index.publish(index.collection()[:-1] + "x"),
+    ):
+        with pytest.raises((InvalidInputError, StoreError)):
+            call()
+    with pytest.raises(StoreError):
+        index.write_build(index.alias + "_1_abcdef", MINI_CATALOGUE)  # well named, never created
+    assert index.count() == 6
