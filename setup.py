@@ -14,6 +14,9 @@ EXTRAS = {
     "redis": ["redis>=5"],
     "yaml": ["PyYAML>=6"],
 }
+# Everything the Odoo addons need beside Odoo itself: the Qdrant client (server mode), Redis
+# (shared query cache) and OCA queue_job (the job engine), in the range the addons support.
+EXTRAS["odoo"] = ["qdrant-client>=1.12", "redis>=5", "odoo-addon-queue-job>=18.0.1.7.0,<18.1"]
 EXTRAS["test"] = [
     "pytest>=8",
     "rank-bm25>=0.2.2",
@@ -25,7 +28,7 @@ EXTRAS["test"] = [
     "ruff>=0.9",
 ]
 EXTRAS["all"] = sorted(
-    {dep for name, deps in EXTRAS.items() if name != "test" for dep in deps} | {"qdrant-client>=1.12"}
+    {dep for name, deps in EXTRAS.items() if name not in ("test", "odoo") for dep in deps} | {"qdrant-client>=1.12"}
 )
 
 setup(

@@ -3,5 +3,5 @@
 
 
 def post_init_hook(env):
-    """Index the products that existed before the module: one reindex job for the outbox cron."""
-    env["semantic.outbox"]._enqueue_reindex()
+    """Index the products that existed before the module: one chunked rebuild, run by queue_job."""
+    env["semantic.reindex.run"]._request("product")

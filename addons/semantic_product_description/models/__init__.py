@@ -1,5 +1,6 @@
 from . import semantic_search_service
-from . import semantic_outbox
+from . import semantic_index_state
+from . import semantic_reindex_run
 from . import semantic_webhook_event
 from . import semantic_webhook_endpoint
 from . import semantic_webhook_delivery

@@ -4,14 +4,21 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
+from odoo.tools import split_every
 
-from odoo_search_lib import SearchLibError
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import identity_exact
+
+from odoo_search_lib import LLMError, SearchLibError
 from odoo_search_lib.webhooks import (
     EVENT_PRODUCT_CREATED,
     EVENT_PRODUCT_DELETED,
     EVENT_PRODUCT_DESCRIPTION_GENERATED,
     EVENT_PRODUCT_UPDATED,
 )
+
+#: Products per sync job: a bulk edit becomes a few jobs, each well under a second of work.
+SYNC_CHUNK_SIZE = 200
 
 
 class ProductTemplate(models.Model):
@@ -35,13 +42,44 @@ class ProductTemplate(models.Model):
             ("error", "Error"),
         ],
         string="Search Index",
-        default="pending",
-        copy=False,
-        readonly=True,
-        help="Pending: waiting in the outbox. Not indexed: archived or not for sale.",
+        compute="_compute_semantic_index_state",
+        search="_search_semantic_index_state",
+        help="Pending: a sync job waits for this product. Not indexed: archived or not for sale. "
+        "Error: the last sync job failed (see Last Index Error).",
     )
-    semantic_indexed_at = fields.Datetime(string="Last Indexed", copy=False, readonly=True)
-    semantic_index_error = fields.Text(string="Last Index Error", copy=False, readonly=True)
+    semantic_indexed_at = fields.Datetime(string="Last Indexed", compute="_compute_semantic_index_state")
+    semantic_index_error = fields.Text(string="Last Index Error", compute="_compute_semantic_index_state")
+
+    def _compute_semantic_index_state(self):
+        """From the jobs still waiting (queue_job's table) and what the last job did (semantic.index.state)."""
+        ids = [product.id for product in self if product.id]
+        states = self.env["semantic.index.state"].sudo()._read_states(self._name, ids)
+        waiting, failed = self.env["semantic.search.service"]._pending_sync_ids(self._name) if ids else ((), {})
+        for product in self:
+            state, synced_at, indexed_at, error = states.get(product.id, (False, False, False, False))
+            failure = failed.get(product.id)
+            if failure and (not synced_at or failure[0] >= synced_at):
+                state, error = "error", failure[1]
+            if product.id in waiting or not state:
+                state = "pending"
+            product.semantic_index_state = state
+            product.semantic_indexed_at = indexed_at
+            product.semantic_index_error = error or False
+
+    def _search_semantic_index_state(self, operator, value):
+        if operator not in ("=", "in"):
+            return NotImplemented
+        wanted = {value} if operator == "=" else set(value)
+        waiting, failed = self.env["semantic.search.service"]._pending_sync_ids(self._name)
+        self.env.cr.execute("SELECT res_id, state FROM semantic_index_state WHERE res_model = %s", [self._name])
+        stored = dict(self.env.cr.fetchall())
+        ids = {res_id for res_id, state in stored.items() if state in wanted and res_id not in waiting}
+        if "error" in wanted:
+            ids |= set(failed) - waiting
+        if "pending" in wanted:
+            ids |= waiting
+            return ["|", ("id", "in", list(ids)), ("id", "not in", list(stored))]
+        return [("id", "in", list(ids))]
 
     # ------------------------------------------------------------------
     # Which changes reach the search index
@@ -70,21 +108,27 @@ class ProductTemplate(models.Model):
         }
         return {name for name in names if name in self._fields}
 
-    def _semantic_enqueue(self, job_type=None):
-        """Queue index (or delete) work for these products, in the current transaction."""
+    def _semantic_enqueue(self):
+        """Queue a sync job for these products, in the current transaction (it runs after the commit).
+
+        A job makes the index match the products as they are when it runs (indexed, or removed
+        when archived, not for sale or deleted), so one job kind serves every change; repeated
+        edits of the same products coalesce while the job waits (identity key).
+        """
         if not self or self.env.context.get("semantic_search_no_enqueue"):
             return
-        Outbox = self.env["semantic.outbox"]
+        for chunk in split_every(SYNC_CHUNK_SIZE, sorted(self.ids)):
+            self.browse(chunk).sudo().with_delay(
+                description=self.env._("Semantic search: sync %(count)s product(s)", count=len(chunk)),
+                identity_key=identity_exact,
+            )._semantic_job_sync()
+
+    def _semantic_job_sync(self):
+        """Job (channel root.semantic.index): make the index match these products as they are now."""
         service = self.env["semantic.search.service"]
-        if job_type is not None:
-            groups = {job_type: self.sudo()}
-        else:
-            records = self.sudo().with_context(active_test=False)
-            indexable = records.filtered(service._is_indexable)
-            groups = {"index": indexable, "delete": records - indexable}
-        for kind, records in groups.items():
-            if records:
-                Outbox._enqueue(kind, self._name, records.ids, companies={r.id: r.company_id.id for r in records})
+        with service._retry_on_outage():
+            errors = service._sync_products(self.ids)
+        return f"synced {len(self.ids)} product(s), {len(errors)} cannot be indexed"
 
     @api.model
     def _semantic_webhook_fields(self):
@@ -125,8 +169,6 @@ class ProductTemplate(models.Model):
         if "semantic_description" in vals and "semantic_description_source" not in vals:
             vals = dict(vals, semantic_description_source="manual" if vals["semantic_description"] else False)
         relevant = bool(self._semantic_search_fields() & set(vals))
-        if relevant:
-            vals = dict(vals, semantic_index_state="pending")
         webhook_relevant = bool(self._semantic_webhook_fields() & set(vals))
         result = super().write(vals)
         if relevant:
@@ -136,7 +178,7 @@ class ProductTemplate(models.Model):
         return result
 
     def unlink(self):
-        self._semantic_enqueue("delete")
+        self._semantic_enqueue()
         self._semantic_webhook_enqueue(EVENT_PRODUCT_DELETED)
         return super().unlink()
 
@@ -165,7 +207,7 @@ class ProductTemplate(models.Model):
         return True
 
     def action_generate_semantic_descriptions(self):
-        """Server action on many products: describe a few now, queue the rest for the outbox cron."""
+        """Server action on many products: describe a few now, queue one job per remaining product."""
         self._semantic_check_user()
         records = self.filtered("id")
         records.check_access("write")
@@ -183,14 +225,11 @@ class ProductTemplate(models.Model):
                 to_review |= record
             else:
                 record._semantic_apply_description(description)
-        if later:
-            self.env["semantic.outbox"]._enqueue(
-                "describe",
-                self._name,
-                later.ids,
-                companies={r.id: r.company_id.id for r in later},
-                payload={"requested_by": self.env.uid},
-            )
+        for record in later:
+            record.sudo().with_delay(
+                description=self.env._("Semantic search: describe %(name)s", name=record.display_name),
+                identity_key=identity_exact,
+            )._semantic_job_describe(self.env.uid)
         message = self.env._(
             "%(done)s descriptions written, %(review)s to review in the chatter, %(queued)s queued.",
             done=len(now) - len(to_review),
@@ -212,6 +251,28 @@ class ProductTemplate(models.Model):
     # ------------------------------------------------------------------
     # Business
     # ------------------------------------------------------------------
+
+    def _semantic_job_describe(self, requested_by):
+        """Job (channel root.semantic.describe): write this product's description.
+
+        A proposal whose fact check flagged something goes to the chatter, unsaved. An LLM that
+        does not answer postpones the job (retry pattern); any other library error fails it.
+        """
+        self.ensure_one()
+        product = self.exists()
+        if not product:
+            return "skipped: the product was deleted"
+        service = self.env["semantic.search.service"]
+        author = self.env["res.users"].sudo().browse(requested_by).exists()
+        try:
+            description = service.generate_description(product)
+        except LLMError as exc:
+            raise RetryableJobError(str(exc)) from exc
+        if description.source == "llm" and description.findings:
+            product._semantic_post_review(description, author=author or None)
+            return "proposal posted for review"
+        product._semantic_apply_description(description, author=author or None)
+        return "description written"
 
     def _semantic_check_user(self):
         if not self.env.user.has_group("semantic_product_description.semantic_product_description_group_user"):

@@ -127,9 +127,12 @@ class ResConfigSettings(models.TransientModel):
     def action_semantic_reindex(self):
         self.ensure_one()
         self.set_values()
-        self.env["semantic.outbox"]._enqueue_reindex()
+        self.env["semantic.reindex.run"]._request("product")
         return self._semantic_notification(
-            self.env._("The catalogue will be reindexed in the background; follow it in the search outbox.")
+            self.env._(
+                "The catalogue will be rebuilt in the background; follow it in Semantic Search > Rebuilds. "
+                "Searches use the current index until the new one is complete."
+            )
         )
 
     def _semantic_notification(self, message):

@@ -7,13 +7,15 @@ Everything that turns records into library objects (``Document``,
 ``semantic.search.service``; other addons extend it with ``_inherit``.
 """
 
+import contextlib
 import logging
 import os
 import urllib.parse
 
-from odoo import api, models, tools
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, split_every
+
+from odoo.addons.queue_job.exception import RetryableJobError
 
 from odoo_search_lib import (
     ConfigError,
@@ -62,24 +64,19 @@ DEFAULTS = {
     "llm_api_key": "",
     "llm_model": "",
     "llm_timeout": "30",
-    # interactive calls fail fast; queued descriptions are retried by the outbox
+    # interactive calls fail fast; queued descriptions are retried by their job
     "llm_max_retries": "0",
     "description_writer": "template",
     "language": "",
-    "outbox_batch_size": "100",
-    "outbox_max_attempts": "8",
     "describe_sync_limit": "10",
     "api_rate_limit": "60",
     # comma-separated hosts, IP addresses or CIDR networks webhooks may reach although internal
     "webhook_allowlist": "",
     "webhook_timeout": "15",
-    "webhook_workers": "8",
-    "webhook_batch_seconds": "60",
     "webhook_log_days": "30",
 }
 
 PRODUCT_DOC_PREFIX = "product.template,"
-_REINDEX_BATCH = 256
 
 
 class SemanticSearchService(models.AbstractModel):
@@ -371,8 +368,31 @@ class SemanticSearchService(models.AbstractModel):
         )
 
     # ------------------------------------------------------------------
-    # Indexing
+    # Indexing (run by jobs: see product_template._semantic_job_sync and semantic.reindex.run)
     # ------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _retry_on_outage(self):
+        """In a job: a store, model or network outage postpones the job instead of failing it.
+
+        Configuration errors and bad records fail the job alone (queue_job tells the admins).
+        """
+        try:
+            yield
+        except (StoreUnavailableError, StoreLockedError, EmbeddingError) as exc:
+            raise RetryableJobError(str(exc)) from exc
+        except (ConfigError, InvalidInputError):
+            raise
+        except StoreError as exc:
+            raise RetryableJobError(str(exc)) from exc
+
+    @contextlib.contextmanager
+    def _user_errors(self):
+        """In a user action: library errors become a ``UserError`` with a readable message."""
+        try:
+            yield
+        except SearchLibError as exc:
+            raise self._user_error(exc) from None
 
     @api.model
     def _products_for_sync(self, ids):
@@ -385,19 +405,10 @@ class SemanticSearchService(models.AbstractModel):
         )
 
     @api.model
-    def _sync_records(self, res_model, res_ids):
-        """Make the index match the records as they are now; returns ``{res_id: error}`` for bad records.
-
-        Store and embedding errors are raised (the outbox retries them).
-        """
-        if res_model != "product.template":
-            raise InvalidInputError(f"semantic search does not index {res_model!r} records")
-        return self._sync_products(res_ids)
-
-    @api.model
-    def _sync_products(self, ids):
+    def _product_documents(self, ids):
+        """``(documents, excluded ids, {id: error}, gone ids)`` for product template ids."""
         ids = set(ids)
-        records = self._products_for_sync(list(ids))
+        records = self._products_for_sync(sorted(ids))
         documents, excluded, errors = [], [], {}
         for record in records:
             if not self._is_indexable(record):
@@ -407,92 +418,120 @@ class SemanticSearchService(models.AbstractModel):
                 documents.append(self._product_document(record))
             except DocumentError as exc:
                 errors[record.id] = str(exc)
-        gone = ids - set(records.ids)
+        return documents, excluded, errors, ids - set(records.ids)
+
+    @api.model
+    def _sync_products(self, ids):
+        """Make the live index (and running rebuilds) match these products as they are now.
+
+        Returns ``{res_id: error}`` for records that cannot become documents (a permanent
+        problem of the record: it is recorded, not retried). Outages are raised.
+        """
+        documents, excluded, errors, gone = self._product_documents(ids)
         index = self._get_index()
-        if documents:
-            index.upsert(documents)
-        delete_ids = sorted(gone | set(excluded) | set(errors))
-        if delete_ids:
-            index.delete([self._product_doc_id(res_id) for res_id in delete_ids])
-        indexed_ids = [self._parse_product_doc_id(document.id) for document in documents]
-        self._set_product_index_state(indexed_ids, "indexed")
-        self._set_product_index_state(excluded, "excluded")
-        for res_id, error in errors.items():
-            self._set_product_index_state([res_id], "error", error)
+        delete_ids = [self._product_doc_id(res_id) for res_id in sorted(gone | set(excluded) | set(errors))]
+        targets = [None, *self.env["semantic.reindex.run"]._running_builds("product")]
+        for collection in targets:
+            if collection is None:
+                if documents:
+                    index.upsert(documents)
+                if delete_ids:
+                    index.delete(delete_ids)
+            else:
+                if documents:
+                    index.write_build(collection, documents)
+                if delete_ids:
+                    index.delete_build(collection, delete_ids)
+        self._record_states(documents, excluded, errors, gone)
         return errors
 
     @api.model
-    def _set_product_index_state(self, ids, state, error=None):
-        """Bookkeeping in SQL: it must not bump write_date nor re-enqueue the products."""
-        ids = [res_id for res_id in ids if res_id]
-        if not ids:
-            return
-        Product = self.env["product.template"]
-        fnames = ["semantic_index_state", "semantic_indexed_at", "semantic_index_error"]
-        Product.flush_model(fnames)
-        indexed_at = SQL("(now() at time zone 'UTC')") if state == "indexed" else SQL("semantic_indexed_at")
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE product_template
-                   SET semantic_index_state = %s,
-                       semantic_indexed_at = %s,
-                       semantic_index_error = %s
-                 WHERE id IN %s
-                """,
-                state,
-                indexed_at,
-                (error or "")[:2000] or None,
-                tuple(ids),
+    def _record_states(self, documents, excluded, errors, gone):
+        State = self.env["semantic.index.state"]
+        State._record("product.template", [self._parse_product_doc_id(doc.id) for doc in documents], "indexed")
+        State._record("product.template", excluded, "excluded")
+        for res_id, error in errors.items():
+            State._record("product.template", [res_id], "error", error)
+        State._forget("product.template", list(gone))
+
+    @api.model
+    def _rebuild_ids(self, kind):
+        """Every record a rebuild of ``kind`` reads (archived ones too: they are excluded, not skipped)."""
+        if kind != "product":
+            raise InvalidInputError(f"semantic search cannot rebuild {kind!r} documents")
+        return self.env["product.template"].sudo().with_context(active_test=False).search([], order="id").ids
+
+    @api.model
+    def _edited_since(self, kind, moment):
+        """Ids of ``kind`` records written since ``moment`` (a rebuild re-reads them before publishing)."""
+        if kind != "product" or not moment:
+            return []
+        Product = self.env["product.template"].sudo().with_context(active_test=False)
+        return Product.search([("write_date", ">=", moment)], order="id").ids
+
+    @api.model
+    def _write_build(self, kind, collection, ids):
+        """Write records into a rebuild's collection; returns the counts."""
+        if kind != "product":
+            raise InvalidInputError(f"semantic search cannot rebuild {kind!r} documents")
+        documents, excluded, errors, gone = self._product_documents(ids)
+        with self._retry_on_outage():
+            index = self._get_index()
+            if documents:
+                index.write_build(collection, documents)
+            stale = [self._product_doc_id(res_id) for res_id in sorted(gone | set(excluded) | set(errors))]
+            if stale:
+                index.delete_build(collection, stale)
+        self._record_states(documents, excluded, errors, gone)
+        return {"indexed": len(documents), "excluded": len(excluded), "errors": len(errors)}
+
+    @api.model
+    def _pending_sync_ids(self, res_model, method_name="_semantic_job_sync"):
+        """``(waiting ids, {id: error of the newest failed job})`` from queue_job's own table."""
+        jobs = (
+            self.env["queue.job"]
+            .sudo()
+            .search(
+                [
+                    ("model_name", "=", res_model),
+                    ("method_name", "=", method_name),
+                    ("state", "in", ("wait_dependencies", "pending", "enqueued", "started", "failed")),
+                ],
+                order="id",
             )
         )
-        Product.invalidate_model(fnames)
+        waiting, failed = set(), {}
+        for job in jobs:
+            ids = job.records.ids
+            if job.state == "failed":
+                for res_id in ids:
+                    failed[res_id] = (job.date_created, job.exc_message or job.exc_name or "")
+            else:
+                waiting.update(ids)
+        return waiting, failed
+
+    @api.model
+    def _cron_requeue_interrupted(self, minutes=10):
+        """Put back jobs of the semantic channels that a crash or restart left started.
+
+        Every semantic job is idempotent and has a time budget of seconds, so one still
+        "started" after ``minutes`` died with its process: it runs again (a rebuild resumes).
+        """
+        limit = fields.Datetime.subtract(fields.Datetime.now(), minutes=minutes)
+        jobs = (
+            self.env["queue.job"]
+            .sudo()
+            .search([("channel", "=like", "root.semantic%"), ("state", "=", "started"), ("date_started", "<=", limit)])
+        )
+        if jobs:
+            _logger.warning("Semantic search: requeuing %s interrupted job(s)", len(jobs))
+            jobs.requeue()
+        return len(jobs)
 
     @api.model
     def reindex_products(self):
-        """Rebuild the product index of this database into a new collection, then switch the alias.
-
-        Returns the number of indexed products. Progress is logged per batch.
-        """
-        index = self._get_index()
-        Product = self.env["product.template"].sudo().with_context(active_test=False, lang=self._search_lang())
-        all_ids = Product.search([], order="id").ids
-        indexed, excluded, errors = [], [], {}
-        dbname = self.env.cr.dbname
-
-        def documents():
-            for batch_ids in split_every(_REINDEX_BATCH, all_ids, list):
-                for record in Product.browse(batch_ids):
-                    if not self._is_indexable(record):
-                        excluded.append(record.id)
-                        continue
-                    try:
-                        document = self._product_document(record)
-                    except DocumentError as exc:
-                        errors[record.id] = str(exc)
-                        continue
-                    indexed.append(record.id)
-                    yield document
-                # keep memory flat on big catalogues
-                Product.invalidate_model()
-
-        def progress(done, total):
-            _logger.info("Semantic search reindex of %s: %s documents written (%s products)", dbname, done, total)
-
-        collection = index.reindex(documents(), progress=progress, total=len(all_ids))
-        self._set_product_index_state(indexed, "indexed")
-        self._set_product_index_state(excluded, "excluded")
-        for res_id, error in errors.items():
-            self._set_product_index_state([res_id], "error", error)
-        _logger.info(
-            "Semantic search reindex of %s done: %s indexed, %s excluded, %s errors, collection %s",
-            dbname,
-            len(indexed),
-            len(excluded),
-            len(errors),
-            collection,
-        )
-        return len(indexed)
+        """Queue a rebuild of the product index (a new collection, published when complete)."""
+        return self.env["semantic.reindex.run"]._request("product")
 
     # ------------------------------------------------------------------
     # Searching

@@ -5,13 +5,15 @@
 A delivery is written in the transaction of the change that caused it (one SQL
 statement for every endpoint and product of the change), with its exact JSON
 body (built once: every retry sends the same bytes) and its ``webhook-id``
-(generated once: receivers dedupe on it). Each delivery has a ``webhook`` job
-in the outbox, whose cron claims jobs with ``FOR UPDATE SKIP LOCKED`` and calls
-:meth:`SemanticWebhookDelivery._process_outbox_jobs`. That method POSTs the
-bodies from a small thread pool (the threads only run the library's
-``deliver()``: every ORM write happens back in the cron thread) and schedules
-retries on the library's Standard Webhooks schedule. Signing, the SSRF guard
-and the schedule live in ``odoo_search_lib.webhooks``.
+(generated once: receivers dedupe on it), and gets one queue_job job on the
+channel ``root.semantic.webhook``. The job makes one HTTP attempt. A failure
+raises ``RetryableJobError`` with the library's Standard Webhooks schedule
+(``Retry-After`` honoured), so the retry state (attempts, next attempt, last
+error) lives in the job alone: the delivery stores the business outcome
+(delivered, disabled by a 410) and shows the rest from its job. A permanent
+failure (an unsafe URL, a secret that cannot sign) fails the job, which tells
+the job managers. Signing, the SSRF guard and the schedule live in
+``odoo_search_lib.webhooks``.
 
 Delivery is at least once: a crash after a successful POST and before the
 commit sends the same body again, with the same ``webhook-id``.
@@ -19,36 +21,29 @@ commit sends the same body again, with the same ``webhook-id``.
 
 import logging
 import uuid
-from concurrent.futures import ThreadPoolExecutor, wait
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from odoo_search_lib import InvalidInputError, SearchLibError, UnsafeURLError, WebhookVerificationError
-from odoo_search_lib.webhooks import (
-    RETRY_SCHEDULE,
-    DeliveryResult,
-    build_payload,
-    deliver,
-    next_retry_delay,
-    truncate_for_log,
-)
+from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
+
+from odoo_search_lib import InvalidInputError, UnsafeURLError, WebhookVerificationError
+from odoo_search_lib.webhooks import RETRY_SCHEDULE, build_payload, deliver, next_retry_delay, truncate_for_log
 
 _logger = logging.getLogger(__name__)
 
 ERROR_MAX_CHARS = 1000
-#: States in which a delivery still waits for an attempt.
-OPEN_STATES = ("pending", "failed")
-#: A delivery the time budget of its batch did not reach: it stays due, untouched.
-_DEFERRED = object()
+#: Job states in which the delivery's job is over (with or without success).
+_JOB_OVER = ("done", "failed", "cancelled")
 
-# One statement writes the deliveries and their outbox jobs. A delivery that was
-# never attempted takes the newer body of the same record/endpoint/event instead
-# of a second delivery, unless a drainer holds it (SKIP LOCKED: a product write
-# never waits for an HTTP call); archived endpoints are skipped.
+# One statement writes the deliveries. A delivery whose job has not started its
+# first attempt takes the newer body of the same record/endpoint/event instead of
+# a second delivery, unless the job runner holds that job right now (SKIP LOCKED:
+# a product write never waits; the runner commits "started" before it reads the
+# body, so a refreshed body is the one sent). Archived endpoints are skipped.
 _INSERT_QUERY = """
-    WITH incoming (delivery_id, job_id, endpoint_id, company_id, event_type, res_model, res_id,
+    WITH incoming (delivery_id, endpoint_id, company_id, event_type, res_model, res_id,
                    webhook_id, payload, is_test, redelivery_of_id, can_coalesce) AS (
         VALUES %(values)s
     ),
@@ -64,13 +59,16 @@ _INSERT_QUERY = """
          CROSS JOIN LATERAL (
                 SELECT delivery.id
                   FROM semantic_webhook_delivery delivery
+                  JOIN queue_job job ON job.id = delivery.job_id
                  WHERE delivery.endpoint_id = live.endpoint_id
                    AND delivery.event_type = live.event_type
                    AND delivery.res_id = live.res_id
                    AND delivery.res_model = live.res_model
-                   AND delivery.state = 'pending' AND delivery.attempts = 0
+                   AND delivery.result IS NULL
                    AND delivery.is_test IS NOT TRUE AND delivery.redelivery_of_id IS NULL
-                   FOR UPDATE SKIP LOCKED
+                   AND job.state IN ('pending', 'enqueued') AND job.retry = 0
+                 LIMIT 1
+                   FOR UPDATE OF job SKIP LOCKED
                ) target
          WHERE live.can_coalesce
     ),
@@ -81,78 +79,26 @@ _INSERT_QUERY = """
          WHERE delivery.id = coalesced.id
      RETURNING delivery.id
     ),
-    fresh AS (
-        SELECT live.* FROM live WHERE live.delivery_id NOT IN (SELECT incoming_id FROM coalesced)
-    ),
-    jobs AS (
-        INSERT INTO semantic_outbox (id, job_type, res_model, res_id, company_id, state, attempts, max_attempts,
-                                     next_attempt_at, create_uid, create_date, write_uid, write_date)
-        SELECT job_id, 'webhook', 'semantic.webhook.delivery', delivery_id, company_id, 'pending', 0,
-               %(max_attempts)s, (now() at time zone 'UTC'), %(uid)s, (now() at time zone 'UTC'),
-               %(uid)s, (now() at time zone 'UTC')
-          FROM fresh
-    ),
     inserted AS (
-        INSERT INTO semantic_webhook_delivery (id, job_id, endpoint_id, company_id, event_type, res_model, res_id,
-                                               webhook_id, payload, is_test, redelivery_of_id, state, attempts,
+        INSERT INTO semantic_webhook_delivery (id, endpoint_id, company_id, event_type, res_model, res_id,
+                                               webhook_id, payload, is_test, redelivery_of_id,
                                                create_uid, create_date, write_uid, write_date)
-        SELECT delivery_id, job_id, endpoint_id, company_id, event_type, res_model, res_id,
-               webhook_id, payload, is_test, redelivery_of_id, 'pending', 0,
+        SELECT delivery_id, endpoint_id, company_id, event_type, res_model, res_id,
+               webhook_id, payload, is_test, redelivery_of_id,
                %(uid)s, (now() at time zone 'UTC'), %(uid)s, (now() at time zone 'UTC')
-          FROM fresh
+          FROM live
+         WHERE live.delivery_id NOT IN (SELECT incoming_id FROM coalesced)
      RETURNING id
     )
-    SELECT id FROM inserted
+    SELECT id, true FROM inserted
      UNION ALL
-    SELECT id FROM refreshed
+    SELECT id, false FROM refreshed
 """
 
 
 def new_webhook_id():
     """A Standard Webhooks message id: ``msg_`` + a random UUID (32 hex digits)."""
     return f"msg_{uuid.uuid4().hex}"
-
-
-def _send(request, allow, timeout):
-    """Thread pool task: one ``deliver()`` call; exceptions are returned, not raised."""
-    url, secret, body, msg_id, event_type = request
-    try:
-        return deliver(url, secret, body, msg_id=msg_id, event_type=event_type, allow=allow, timeout=timeout)
-    except Exception as exc:  # noqa: BLE001 - reported per delivery by the cron thread
-        return exc
-
-
-def _send_group(requests, allow, timeout):
-    """Thread pool task: the requests of one record and endpoint, one after the other, in order."""
-    return [_send(request, allow, timeout) for request in requests]
-
-
-def _send_all(requests, keys, *, allow, timeout, workers, budget):
-    """POST every request from ``workers`` threads; returns the outcomes in the order of ``requests``.
-
-    Requests with the same key (endpoint and record) are sent in order by one thread, so a
-    receiver gets one product's events in the order they happened (within a batch); the rest
-    goes in parallel. Groups not started after ``budget`` seconds are ``_DEFERRED``.
-    """
-    if not requests:
-        return []
-    groups = {}
-    for index, key in enumerate(keys):
-        groups.setdefault(key, []).append(index)
-    outcomes = [_DEFERRED] * len(requests)
-    with ThreadPoolExecutor(max_workers=min(workers, len(groups)), thread_name_prefix="semantic-webhook") as pool:
-        futures = {
-            pool.submit(_send_group, [requests[index] for index in indexes], allow, timeout): indexes
-            for indexes in groups.values()
-        }
-        _done, late = wait(futures, timeout=budget)
-        for future in late:
-            future.cancel()  # only succeeds for groups not started yet; running ones finish
-    for future, indexes in futures.items():
-        if not future.cancelled():
-            for index, outcome in zip(indexes, future.result(), strict=True):
-                outcomes[index] = outcome
-    return outcomes
 
 
 class SemanticWebhookDelivery(models.Model):
@@ -183,8 +129,11 @@ class SemanticWebhookDelivery(models.Model):
     redelivery_of_id = fields.Many2one(
         "semantic.webhook.delivery", string="Redelivery Of", readonly=True, ondelete="set null", index="btree_not_null"
     )
-    job_id = fields.Many2one(
-        "semantic.outbox", string="Outbox Job", readonly=True, ondelete="set null", index="btree_not_null"
+    job_id = fields.Many2one("queue.job", string="Job", readonly=True, ondelete="set null", index="btree_not_null")
+    result = fields.Selection(
+        selection=[("delivered", "Delivered"), ("disabled", "Disabled")],
+        readonly=True,
+        help="The outcome, once there is one; until then the job's state tells where the delivery is.",
     )
     state = fields.Selection(
         selection=[
@@ -194,35 +143,29 @@ class SemanticWebhookDelivery(models.Model):
             ("dead", "Dead"),
             ("disabled", "Disabled"),
         ],
-        default="pending",
-        required=True,
-        index=True,
-        readonly=True,
-        help="Dead: every retry failed, or the URL became unsafe. Disabled: the endpoint answered "
-        "410 Gone or was archived.",
+        compute="_compute_state",
+        search="_search_state",
+        help="Dead: every retry failed, or the failure cannot be retried (its job says why). "
+        "Disabled: the endpoint answered 410 Gone or was archived.",
     )
-    attempts = fields.Integer(readonly=True)
+    attempts = fields.Integer(compute="_compute_state")
+    next_attempt_at = fields.Datetime(
+        string="Next Attempt", compute="_compute_state", help="When the job tries again (its schedule)."
+    )
+    last_error = fields.Text(compute="_compute_state", help="What the last failed attempt got (from its job).")
     last_attempt_at = fields.Datetime(string="Last Attempt", readonly=True)
     last_status_code = fields.Integer(string="Last Status", readonly=True, aggregator=False)
-    last_error = fields.Text(readonly=True)
     response_excerpt = fields.Text(readonly=True)
     duration_ms = fields.Float(string="Duration (ms)", digits=(16, 1), readonly=True, aggregator=False)
-    next_attempt_at = fields.Datetime(
-        string="Next Attempt",
-        compute="_compute_next_attempt_at",
-        inverse="_inverse_next_attempt_at",
-        search="_search_next_attempt_at",
-        help="When the next attempt is due (its outbox job's schedule).",
-    )
     delivered_at = fields.Datetime(readonly=True)
 
     def init(self):
-        # the coalescing lookup of every enqueue: never-attempted deliveries of one record
+        # the coalescing lookup of every enqueue: deliveries without an outcome
         self.env.cr.execute(
             """
             CREATE INDEX IF NOT EXISTS semantic_webhook_delivery_coalesce_idx
                 ON semantic_webhook_delivery (endpoint_id, event_type, res_id)
-             WHERE state = 'pending' AND attempts = 0 AND is_test IS NOT TRUE AND redelivery_of_id IS NULL
+             WHERE result IS NULL AND is_test IS NOT TRUE AND redelivery_of_id IS NULL
             """
         )
 
@@ -231,24 +174,48 @@ class SemanticWebhookDelivery(models.Model):
         for delivery in self:
             delivery.display_name = f"{delivery.endpoint_id.name}: {delivery.event_type}"
 
-    @api.depends("state", "job_id.state", "job_id.next_attempt_at")
-    def _compute_next_attempt_at(self):
+    @api.depends("result", "job_id.state", "job_id.retry", "job_id.eta", "job_id.result", "job_id.exc_message")
+    def _compute_state(self):
         for delivery in self:
             job = delivery.job_id.sudo()
-            waiting = delivery.state in OPEN_STATES and job.state in OPEN_STATES
-            delivery.next_attempt_at = job.next_attempt_at if waiting else False
+            if delivery.result:
+                state = delivery.result
+            elif not job or job.state in ("failed", "cancelled"):
+                state = "dead"
+            elif job.state == "done":
+                state = "delivered"
+            else:
+                state = "failed" if job.retry else "pending"
+            delivery.state = state
+            delivery.attempts = job.retry if job else 0
+            delivery.next_attempt_at = (job.eta or job.date_created) if state in ("pending", "failed") else False
+            if job.state == "failed":
+                delivery.last_error = job.exc_message or job.exc_name
+            elif state == "failed":
+                delivery.last_error = job.result
+            else:
+                delivery.last_error = False
 
-    def _inverse_next_attempt_at(self):
-        for delivery in self:
-            if delivery.job_id and delivery.next_attempt_at and delivery.state in OPEN_STATES:
-                delivery.job_id.sudo().next_attempt_at = delivery.next_attempt_at
-
-    def _search_next_attempt_at(self, operator, value):
-        return [
-            ("state", "in", OPEN_STATES),
-            ("job_id.state", "in", OPEN_STATES),
-            ("job_id.next_attempt_at", operator, value),
-        ]
+    def _search_state(self, operator, value):
+        if operator not in ("=", "!=", "in", "not in"):
+            raise UserError(self.env._("Unsupported search on the delivery state: %(op)s", op=operator))
+        values = [value] if operator in ("=", "!=") else list(value)
+        open_job = [("job_id.state", "not in", _JOB_OVER)]
+        domains = {
+            "delivered": [("result", "=", "delivered")],
+            "disabled": [("result", "=", "disabled")],
+            "dead": [
+                ("result", "=", False),
+                "|",
+                ("job_id", "=", False),
+                ("job_id.state", "in", ("failed", "cancelled")),
+            ],
+            "failed": [("result", "=", False), *open_job, ("job_id.retry", ">", 0)],
+            "pending": [("result", "=", False), *open_job, ("job_id.retry", "=", 0)],
+        }
+        parts = [domains[v] for v in values if v in domains]
+        domain = ["|"] * (len(parts) - 1) + [term for part in parts for term in part] if parts else [("id", "=", 0)]
+        return ["!", *domain] if operator in ("!=", "not in") else domain
 
     # ------------------------------------------------------------------
     # Enqueue
@@ -293,21 +260,20 @@ class SemanticWebhookDelivery(models.Model):
 
     @api.model
     def _insert(self, rows):
-        """Write deliveries and their outbox jobs in one statement, wake the cron; returns the ids.
+        """Write deliveries and queue a job for each new one; returns the ids written or refreshed.
 
         Each row has ``endpoint_id``, ``company_id``, ``event_type``, ``payload`` and optionally
         ``res_model``, ``res_id``, ``webhook_id`` (a new one by default), ``is_test``,
-        ``redelivery_of_id`` and ``coalesce`` (refresh a never-attempted delivery of the same
+        ``redelivery_of_id`` and ``coalesce`` (refresh a not yet attempted delivery of the same
         record, endpoint and event instead of adding one). Rows of archived endpoints are skipped.
         """
         if not rows:
             return []
-        Outbox = self.env["semantic.outbox"]
         self.flush_model()
-        Outbox.flush_model()
+        self.env["queue.job"].flush_model()
         values = SQL(", ").join(
             SQL(
-                "(nextval('semantic_webhook_delivery_id_seq'), nextval('semantic_outbox_id_seq'), %s::int4, "
+                "(nextval('semantic_webhook_delivery_id_seq'), %s::int4, "
                 "%s::int4, %s::varchar, %s::varchar, %s::int4, %s::varchar, %s::text, %s::bool, %s::int4, %s::bool)",
                 row["endpoint_id"],
                 row["company_id"],
@@ -322,125 +288,79 @@ class SemanticWebhookDelivery(models.Model):
             )
             for row in rows
         )
-        self.env.cr.execute(SQL(_INSERT_QUERY, values=values, uid=self.env.uid, max_attempts=len(RETRY_SCHEDULE) + 1))
-        ids = [row[0] for row in self.env.cr.fetchall()]
+        self.env.cr.execute(SQL(_INSERT_QUERY, values=values, uid=self.env.uid))
+        written = self.env.cr.fetchall()
         self.invalidate_model()
-        Outbox.invalidate_model()
-        if ids:
-            Outbox._trigger_processing()
-        return ids
+        fresh = self.sudo().browse([delivery_id for delivery_id, is_new in written if is_new])
+        for delivery in fresh:
+            job = delivery.with_delay(
+                description=self.env._("Webhook %(event)s", event=delivery.event_type),
+                max_retries=len(RETRY_SCHEDULE) + 1,
+            )._job_deliver()
+            delivery.job_id = job.db_record()
+        return [delivery_id for delivery_id, _is_new in written]
 
     # ------------------------------------------------------------------
-    # Delivery (outbox handler)
+    # Delivery (job on root.semantic.webhook)
     # ------------------------------------------------------------------
 
-    @api.model
-    def _process_outbox_jobs(self, jobs):
-        """Outbox handler of ``webhook`` jobs: one attempt per delivery; returns the jobs not done."""
-        deliveries = self.sudo().browse(sorted(jobs.mapped("res_id"))).exists()
-        if not deliveries:
-            return jobs.browse()
-        # an enqueue refreshing one of these bodies right now finishes first (it never waits for us)
-        self.env.cr.execute(
-            SQL("SELECT id FROM semantic_webhook_delivery WHERE id IN %s ORDER BY id FOR UPDATE", tuple(deliveries.ids))
-        )
-        job_of = {job.res_id: job for job in jobs}
-        service = self.env["semantic.search.service"]
-        sending = self.browse()
-        for delivery in deliveries:
-            if delivery.state in ("delivered", "disabled"):
-                continue  # settled already (a job that ran twice): nothing to send
-            if not delivery.endpoint_id.active:
-                delivery.write({"state": "disabled", "last_error": self.env._("The endpoint is archived.")})
-                continue
-            sending |= delivery
-        requests = [
-            (
-                delivery.endpoint_id.url,
-                delivery.endpoint_id.secret,
-                delivery.payload.encode("utf-8"),
-                delivery.webhook_id,
-                delivery.event_type,
-            )
-            for delivery in sending
-        ]
-        outcomes = _send_all(
-            requests,
-            [(delivery.endpoint_id.id, delivery.res_model, delivery.res_id or -delivery.id) for delivery in sending],
-            allow=service._webhook_allowlist(),
-            timeout=float(service._get_param_int("webhook_timeout", minimum=1)),
-            workers=service._get_param_int("webhook_workers", minimum=1),
-            budget=service._get_param_int("webhook_batch_seconds", minimum=1),
-        )
-        not_done = jobs.browse()
-        for delivery, outcome in zip(sending, outcomes, strict=True):
-            job = job_of[delivery.id]
-            if outcome is _DEFERRED:
-                not_done |= job  # untouched: still due, the next batch sends it
-            elif not delivery._record_outcome(outcome, job):
-                not_done |= job
-        return not_done
-
-    def _record_outcome(self, outcome, job):
-        """Store one attempt; schedule the retry or give up. Returns whether the job is done."""
+    def _job_deliver(self):
+        """One HTTP attempt; a failure postpones the job on the Standard Webhooks schedule."""
         self.ensure_one()
-        now = fields.Datetime.now()
-        attempts = self.attempts + 1
-        values = {"attempts": attempts, "last_attempt_at": now}
-        retry_after = None
-        if isinstance(outcome, DeliveryResult):
-            values.update(
-                last_status_code=outcome.status or 0,
-                response_excerpt=outcome.response_excerpt or False,
-                duration_ms=outcome.duration_ms,
+        delivery = self.sudo().exists()
+        if not delivery:
+            return "skipped: the delivery was deleted"
+        if delivery.result:
+            return f"skipped: already {delivery.result}"  # a job that ran twice
+        endpoint = delivery.endpoint_id
+        if not endpoint.active:
+            delivery.result = "disabled"
+            return "disabled: the endpoint is archived"
+        service = self.env["semantic.search.service"]
+        attempt = (delivery.job_id.retry or 0) + 1
+        try:
+            outcome = deliver(
+                endpoint.url,
+                endpoint.secret,
+                delivery.payload.encode("utf-8"),
+                msg_id=delivery.webhook_id,
+                event_type=delivery.event_type,
+                allow=service._webhook_allowlist(),
+                timeout=float(service._get_param_int("webhook_timeout", minimum=1)),
             )
-            if outcome.ok:
-                values.update(state="delivered", delivered_at=now, last_error=False)
-                self.write(values)
-                _logger.debug(
-                    "Webhook %s (%s) delivered to endpoint %s", self.webhook_id, self.event_type, self.endpoint_id.id
-                )
-                return True
-            error = outcome.error or f"HTTP {outcome.status}"
-            if outcome.gone:
-                values.update(state="disabled", last_error=truncate_for_log(error, ERROR_MAX_CHARS))
-                self.write(values)
-                _logger.warning("Webhook endpoint %s answered 410 Gone: archived", self.endpoint_id.id)
-                self.endpoint_id._disable_gone(self)
-                return True
-            retry_after = outcome.retry_after
-            permanent = False
-        elif isinstance(outcome, UnsafeURLError):
+        except UnsafeURLError as exc:
             # the host now resolves to a forbidden address (or the allow-list shrank): never retried
-            error = f"unsafe URL: {outcome}"
-            permanent = True
-        elif isinstance(outcome, (WebhookVerificationError, InvalidInputError)):
-            error = f"cannot sign the delivery: {outcome}"  # a malformed secret or id does not fix itself
-            permanent = True
-        else:
-            if not isinstance(outcome, SearchLibError):  # e.g. ConfigError for a bad allow-list is expected
-                _logger.error("Webhook %s crashed", self.webhook_id, exc_info=outcome)
-            error = f"{type(outcome).__name__}: {outcome}"
-            permanent = False
+            raise FailedJobError(f"unsafe URL: {exc}") from exc
+        except (WebhookVerificationError, InvalidInputError) as exc:
+            raise FailedJobError(f"cannot sign the delivery: {exc}") from exc
+        now = fields.Datetime.now()
+        if outcome.ok or outcome.gone:
+            delivery.write(
+                {
+                    "result": "delivered" if outcome.ok else "disabled",
+                    "delivered_at": now if outcome.ok else False,
+                    "last_attempt_at": now,
+                    "last_status_code": outcome.status or 0,
+                    "response_excerpt": outcome.response_excerpt or False,
+                    "duration_ms": outcome.duration_ms,
+                }
+            )
+            if outcome.gone:
+                _logger.warning("Webhook endpoint %s answered 410 Gone: archived", endpoint.id)
+                endpoint._disable_gone(delivery)
+                return "disabled: 410 Gone"
+            return f"delivered: HTTP {outcome.status} in {outcome.duration_ms:.0f} ms"
+        error = outcome.error or f"HTTP {outcome.status}"
+        if outcome.response_excerpt:
+            error = f"{error}; answer: {truncate_for_log(outcome.response_excerpt, 200)}"
         error = truncate_for_log(error, ERROR_MAX_CHARS)
-        delay = None if permanent else next_retry_delay(attempts, retry_after=retry_after)
-        values.update(state="dead" if delay is None else "failed", last_error=error)
-        self.write(values)
-        _logger.warning(
-            "Webhook %s (%s) to endpoint %s failed (attempt %s, %s): %s%s",
-            self.webhook_id,
-            self.event_type,
-            self.endpoint_id.id,
-            attempts,
-            "dead" if delay is None else f"retry in {delay:.0f} s",
-            error,
-            f"; answer: {truncate_for_log(self.response_excerpt, 200)}" if self.response_excerpt else "",
+        delay = next_retry_delay(attempt, retry_after=outcome.retry_after)
+        _logger.info(
+            "Webhook %s to endpoint %s failed (attempt %s): %s", delivery.webhook_id, endpoint.id, attempt, error
         )
         if delay is None:
-            job._mark_failed(error, permanent=True)
-        else:
-            job._mark_failed(error, retry_in=delay)
-        return False
+            raise FailedJobError(f"every retry failed; last attempt: {error}")
+        raise RetryableJobError(error, seconds=max(1, round(delay)))
 
     # ------------------------------------------------------------------
     # Actions
@@ -497,10 +417,13 @@ class SemanticWebhookDelivery(models.Model):
         self.env.cr.execute(
             SQL(
                 """
-                DELETE FROM semantic_webhook_delivery
-                 WHERE state IN ('delivered', 'disabled', 'dead')
-                   AND write_date < (now() at time zone 'UTC') - make_interval(days => %s)
+                DELETE FROM semantic_webhook_delivery delivery
+                 WHERE delivery.write_date < (now() at time zone 'UTC') - make_interval(days => %s)
+                   AND (delivery.result IS NOT NULL
+                        OR NOT EXISTS (SELECT 1 FROM queue_job job
+                                        WHERE job.id = delivery.job_id AND job.state NOT IN %s))
                 """,
                 days,
+                _JOB_OVER,
             )
         )

@@ -73,17 +73,16 @@ class SemanticWebhookEndpoint(models.Model):
     )
 
     def _compute_delivery_counts(self):
-        groups = self.env["semantic.webhook.delivery"]._read_group(
-            [("endpoint_id", "in", self.ids)], ["endpoint_id", "state"], ["__count"]
+        Delivery = self.env["semantic.webhook.delivery"]
+        totals = dict(Delivery._read_group([("endpoint_id", "in", self.ids)], ["endpoint_id"], ["__count"]))
+        failing = dict(
+            Delivery._read_group(
+                [("endpoint_id", "in", self.ids), ("state", "in", ("failed", "dead"))], ["endpoint_id"], ["__count"]
+            )
         )
-        totals, failing = {}, {}
-        for endpoint, state, count in groups:
-            totals[endpoint.id] = totals.get(endpoint.id, 0) + count
-            if state in ("failed", "dead"):
-                failing[endpoint.id] = failing.get(endpoint.id, 0) + count
         for endpoint in self:
-            endpoint.delivery_count = totals.get(endpoint.id, 0)
-            endpoint.failing_delivery_count = failing.get(endpoint.id, 0)
+            endpoint.delivery_count = totals.get(endpoint, 0)
+            endpoint.failing_delivery_count = failing.get(endpoint, 0)
 
     @api.constrains("secret")
     def _check_secret(self):
@@ -175,7 +174,7 @@ class SemanticWebhookEndpoint(models.Model):
         }
 
     def action_send_test_event(self):
-        """Queue a ``product.updated``-shaped event marked ``"test": true`` and wake the cron."""
+        """Queue a ``product.updated``-shaped event marked ``"test": true``."""
         self.ensure_one()
         self.check_access("write")
         if not self.active:

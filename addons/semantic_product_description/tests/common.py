@@ -1,21 +1,31 @@
 # Copyright 2025 Odoo Search Lib contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Test utilities: an embedded store per test class, outbox draining, a fake LLM server, a webhook receiver."""
+"""Test utilities: an embedded store per test class, job running, a fake LLM server, a webhook receiver."""
 
 import json
+import logging
 import shutil
 import socket
 import tempfile
 import threading
+import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from odoo import Command
+from odoo import Command, fields
+
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import Job
 
 from odoo_search_lib import WebhookVerificationError
 from odoo_search_lib.webhooks import verify
 
 from .. import search_registry
 from ..models.semantic_search_service import PARAM_PREFIX
+
+_logger = logging.getLogger(__name__)
+
+#: Job states in which a job still has work to do.
+WAITING = ("wait_dependencies", "pending", "enqueued", "started")
 
 
 def free_port():
@@ -42,10 +52,12 @@ class SemanticSearchTestMixin:
             api_rate_limit="1000",
             search_max_limit="50",
         )
-        # jobs queued at install time (the initial reindex) are not these tests' business
-        cls.env["semantic.outbox"].search([("state", "in", ("pending", "failed"))]).write({"state": "done"})
+        # jobs queued at install time (the initial rebuild) are not these tests' business
+        cls.env["queue.job"].search([("channel", "=like", "root.semantic%"), ("state", "in", WAITING)]).write(
+            {"state": "cancelled"}
+        )
+        cls.env["semantic.reindex.run"].search([("state", "in", ("queued", "running"))]).write({"state": "cancelled"})
         cls.service = cls.env["semantic.search.service"]
-        cls.Outbox = cls.env["semantic.outbox"]
         cls.category = cls.env["product.category"].create(
             {"name": "Kitchen", "parent_id": cls.env.ref("product.product_category_all").id}
         )
@@ -85,25 +97,65 @@ class SemanticSearchTestMixin:
         return cls.env["product.template"].create(vals)
 
     @classmethod
-    def _drain(cls, max_rounds=20):
-        """Run the outbox cron method until nothing is due; returns the jobs handled."""
-        handled = 0
-        for _round in range(max_rounds):
-            count = cls.env["semantic.outbox"]._cron_process()
-            handled += count
-            if not count:
-                break
-        return handled
+    def _semantic_jobs(cls, states=WAITING, **domain):
+        return cls.env["queue.job"].search(
+            [("channel", "=like", "root.semantic%"), ("state", "in", states)]
+            + [(key, "=", value) for key, value in domain.items()],
+            order="id",
+        )
 
-    def _open_jobs(self, record, job_type=None):
-        domain = [
-            ("res_model", "=", record._name),
-            ("res_id", "=", record.id),
-            ("state", "in", ("pending", "failed")),
-        ]
-        if job_type:
-            domain.append(("job_type", "=", job_type))
-        return self.env["semantic.outbox"].search(domain)
+    @classmethod
+    def _run_jobs(cls, max_rounds=30):
+        """Perform the due semantic jobs as queue_job's runner does, in the test transaction.
+
+        Each job goes through queue_job's own ``Job`` API: started, performed in a savepoint
+        (rolled back on failure, as the runner's transaction is), then done, postponed on a
+        ``RetryableJobError`` or failed; jobs waiting for it (a rebuild's publish) are released.
+        Returns the number of attempts made.
+        """
+        env = cls.env
+        attempts = 0
+        for _round in range(max_rounds):
+            env.flush_all()
+            due = cls._semantic_jobs(states=("pending", "enqueued")).filtered(
+                lambda job: not job.eta or job.eta <= fields.Datetime.now()
+            )
+            if not due:
+                break
+            for record in due:
+                job = Job.load(env, record.uuid)
+                job.set_started()
+                job.store()
+                attempts += 1
+                try:
+                    with env.cr.savepoint():
+                        job.perform()
+                        env.flush_all()
+                except RetryableJobError as err:
+                    job.postpone(result=str(err), seconds=err.seconds)
+                    job.set_pending(reset_retry=False)
+                    job.store()
+                except Exception as exc:  # noqa: BLE001 - recorded on the job, as the runner does
+                    _logger.info("Job %s failed: %s", record.method_name, exc)
+                    job.set_failed(exc_info=traceback.format_exc(), exc_name=type(exc).__name__, exc_message=str(exc))
+                    job.store()
+                else:
+                    job.set_done()
+                    job.store()
+                    env.flush_all()  # enqueue_waiting() reads the parents' states in SQL
+                    job.enqueue_waiting()
+                env.invalidate_all()
+        return attempts
+
+    @classmethod
+    def _make_due(cls, jobs=None):
+        """Move postponed jobs' next attempt into the past (what time would do)."""
+        jobs = cls._semantic_jobs(states=("pending",)) if jobs is None else jobs
+        jobs.write({"eta": False})
+
+    def _sync_jobs(self, record):
+        """The waiting sync jobs that name ``record``."""
+        return self._semantic_jobs(method_name="_semantic_job_sync").filtered(lambda job: record.id in job.records.ids)
 
     def _found_ids(self, query, **kwargs):
         result = self.service.search_products(query, **kwargs)
@@ -266,8 +318,6 @@ class WebhookTestMixin(SemanticSearchTestMixin):
             [("endpoint_id", "=", endpoint.id)] + [(key, "=", value) for key, value in domain.items()], order="id"
         )
 
-    def _make_due(self, deliveries):
+    def _make_deliveries_due(self, deliveries):
         """Move the next attempt of waiting deliveries into the past (what time would do)."""
-        for delivery in deliveries:
-            if delivery.next_attempt_at:
-                delivery.next_attempt_at = "2000-01-01 00:00:00"
+        self._make_due(deliveries.job_id.filtered(lambda job: job.state == "pending"))

@@ -63,7 +63,7 @@ class TestSemanticSearchService(SemanticSearchTestMixin, TransactionCase):
         self.assertFalse(document.published)
         self.assertEqual(document.description, "Canvas tote")
         product.is_published = True
-        self.assertTrue(self._open_jobs(product))
+        self.assertTrue(self._sync_jobs(product))
         self.assertTrue(self.service._product_document(product).published)
 
     def test_semantic_description_wins_and_html_is_stripped(self):
@@ -94,7 +94,7 @@ class TestSemanticSearchService(SemanticSearchTestMixin, TransactionCase):
         product_a = self._create_product("Magpie Colander", company_id=company_a.id)
         product_b = self._create_product("Magpie Colander", company_id=company_b.id)
         shared = self._create_product("Magpie Colander")
-        self._drain()
+        self._run_jobs()
         found_a = self._found_ids("magpie colander", company_ids=[company_a.id])
         self.assertIn(product_a.id, found_a)
         self.assertIn(shared.id, found_a)

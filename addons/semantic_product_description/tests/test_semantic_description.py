@@ -36,7 +36,7 @@ class TestSemanticDescription(SemanticSearchTestMixin, TransactionCase):
         self.assertIn("Template writer", new_messages.body)
         self.assertIn("nothing flagged", new_messages.body)
         # the change is queued for the index
-        self.assertTrue(self._open_jobs(self.product, "index"))
+        self.assertTrue(self._sync_jobs(self.product))
 
     def test_generate_in_portuguese(self):
         self._set_params(language="pt")
@@ -113,12 +113,13 @@ class TestSemanticDescription(SemanticSearchTestMixin, TransactionCase):
         self.assertEqual(action["tag"], "display_notification")
         self.assertTrue(products[0].semantic_description)
         self.assertFalse(products[1].semantic_description)
-        queued = self.Outbox.search([("job_type", "=", "describe"), ("res_id", "in", products.ids)])
-        self.assertEqual(len(queued), 2)
-        self._drain()
+        queued = self._semantic_jobs(method_name="_semantic_job_describe")
+        self.assertEqual(sorted(job.records.id for job in queued), sorted(products[1:].ids))
+        self.assertEqual(set(queued.mapped("channel")), {"root.semantic.describe"})
+        self._run_jobs()
         for product in products:
             self.assertIn(product.name, product.semantic_description)
         self.assertEqual(queued.mapped("state"), ["done", "done"])
-        # the chatter names who asked, not the cron's user
+        # the chatter names who asked, not the job's user
         last = products[2].message_ids.sorted("id")[-1]
         self.assertEqual(last.author_id, self.salesman.partner_id)
