@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import email.utils
-import http.client
 import math
-import socket
 import ssl
-import threading
 import time
 import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from .._http import guarded_request
 from ..exceptions import DeliveryError, UnsafeURLError
-from ..ssrf import _AllowList, _connect, _prepare
+from ..ssrf import _AllowList, _prepare
 from .signing import signed_headers
 
 #: Log excerpts of receiver answers are at most this many characters.
@@ -77,28 +75,6 @@ def _parse_retry_after(value: str | None) -> float | None:
     return max(0.0, seconds)
 
 
-class _Deadline:
-    """Shut a socket down when the overall deadline passes, so no slow answer can outlive it."""
-
-    def __init__(self, sock: socket.socket, seconds: float) -> None:
-        self.fired = False
-        #: The socket to shut down; replace it with the TLS socket after wrapping (wrapping detaches the original).
-        self.sock = sock
-        self._timer = threading.Timer(max(seconds, 0.0), self._fire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def _fire(self) -> None:
-        self.fired = True
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-    def cancel(self) -> None:
-        self._timer.cancel()
-
-
 def _describe_redirect(url: str, location: str | None, allowed: _AllowList, timeout: float) -> str:
     if not location:
         return "redirect refused (no Location header)"
@@ -141,14 +117,11 @@ def deliver(
     deadline = started + timeout
     allowed = _AllowList.parse(allow)
     headers = signed_headers(secret, msg_id, body, timestamp=timestamp, event_type=event_type)
-    target = _prepare(url, allowed, resolve_timeout=min(connect_timeout, timeout))
     headers.update(
         {
-            "Host": target.host_header,
             "User-Agent": _USER_AGENT,
             "Accept-Encoding": "identity",
             "Connection": "close",
-            "Content-Length": str(len(body)),
         }
     )
 
@@ -166,36 +139,26 @@ def deliver(
         )
 
     try:
-        sock = _connect(target, allowed, connect_timeout, deadline)
-    except UnsafeURLError:
-        raise
-    except OSError as exc:
-        return result(error=f"connection failed: {type(exc).__name__}: {exc}")
-
-    guard = _Deadline(sock, deadline - time.monotonic())
-    conn = http.client.HTTPConnection(target.host, target.port, timeout=max(deadline - time.monotonic(), 0.001))
-    try:
-        sock.settimeout(max(deadline - time.monotonic(), 0.001))
-        if target.scheme == "https":
-            context = ssl_context or ssl.create_default_context()
-            sock = guard.sock = context.wrap_socket(sock, server_hostname=target.host, do_handshake_on_connect=False)
-            sock.do_handshake()
-        conn.sock = sock
-        conn.request("POST", target.path, body=bytes(body), headers=headers)
-        response = conn.getresponse()
-        raw = response.read(_MAX_READ_BYTES)
-        status = response.status
-        location = response.getheader("Location")
-        retry_after = _parse_retry_after(response.getheader("Retry-After"))
-    except (OSError, http.client.HTTPException, ValueError) as exc:
-        if guard.fired or isinstance(exc, (TimeoutError, socket.timeout)):
+        answer = guarded_request(
+            "POST",
+            url,
+            error=DeliveryError,
+            body=bytes(body),
+            headers=headers,
+            allow=allow,
+            connect_timeout=connect_timeout,
+            timeout=max(deadline - time.monotonic(), 0.001),
+            ssl_context=ssl_context,
+            max_bytes=_MAX_READ_BYTES,
+        )
+    except DeliveryError as exc:
+        if exc.code == "timeout":
             return result(error=f"timed out after {timeout:g} s")
-        return result(error=f"request failed: {type(exc).__name__}: {exc}")
-    finally:
-        guard.cancel()
-        conn.close()
-        sock.close()
-
+        return result(error=exc.message)
+    status = answer.status
+    raw = answer.body
+    location = answer.headers.get("Location")
+    retry_after = _parse_retry_after(answer.headers.get("Retry-After"))
     excerpt = truncate_for_log(raw.decode("utf-8", "replace"))
     error: str | None = None
     if 300 <= status < 400:
