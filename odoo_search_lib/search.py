@@ -30,6 +30,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,10 @@ __all__ = ["METHODS", "HybridSearcher", "correct_words", "edit_distance", "fuse"
 
 #: How many of the typo signal's best hits supply the words a misspelling may be corrected to.
 CORRECTION_HITS = 30
+#: Characters of each of those hits that are read for words: name, category leaf and tags first, then
+#: attribute values until the budget is spent. Products with thousands of attributes otherwise made a
+#: misspelled query re-tokenise megabytes (bench/wide_products.py).
+CORRECTION_CHARS_PER_HIT = 2000
 #: Shorter words are never corrected (too many near neighbours).
 MIN_CORRECTED_LENGTH = 4
 
@@ -178,15 +183,23 @@ class HybridSearcher:
 
 
 def _vocabulary(payloads: Iterable[Mapping[str, Any]], chars: CharNgramEncoder) -> dict[str, int]:
-    """Words of the typo signal's best hits (name, category leaf, attribute values, tags), with counts."""
+    """Words of the typo signal's best hits (name, category leaf, tags, attribute values), with counts.
+
+    At most :data:`CORRECTION_CHARS_PER_HIT` characters of each hit are tokenised.
+    """
     counts: dict[str, int] = {}
     for payload in payloads:
         leaf = str(payload.get("category", "")).rsplit(">", 1)[-1]
         attributes = payload.get("attributes") or {}
-        text = " ".join(
-            [str(payload.get("name", "")), leaf, *map(str, attributes.values()), *map(str, payload.get("tags") or ())]
-        )
-        for word in chars.analyzer.words(text):
+        parts: list[str] = []
+        budget = CORRECTION_CHARS_PER_HIT
+        for part in chain([str(payload.get("name", "")), leaf], payload.get("tags") or (), attributes.values()):
+            text = str(part)[:budget]
+            parts.append(text)
+            budget -= len(text) + 1
+            if budget <= 0:
+                break
+        for word in chars.analyzer.words(" ".join(parts)):
             counts[word] = counts.get(word, 0) + 1
     return counts
 

@@ -238,3 +238,21 @@ def test_equal_scores_rank_by_id_whatever_order_the_store_returns() -> None:
         hits = fuse({"bm25": _points(*order)}, {"bm25": 1.0}, rrf_k=10)
         assert [hit.id for hit in hits] == ["a", "b", "c"]
         assert hits[0].score == hits[1].score == pytest.approx(1 / 11)
+
+
+def test_correction_vocabulary_reads_a_bounded_part_of_wide_products() -> None:
+    """A product with thousands of attributes costs a misspelled query a bounded amount of tokenising."""
+    from odoo_search_lib.search import CORRECTION_CHARS_PER_HIT, _vocabulary
+    from odoo_search_lib.sparse import CharNgramEncoder
+    from odoo_search_lib.text import Analyzer
+
+    wide = {
+        "name": "Camiseta Básica",
+        "category": "Roupas > Camisetas",
+        "tags": ["algodão"],
+        "attributes": {f"Atributo {j}": f"valor{j} medida{j % 97}" for j in range(5000)},
+    }
+    vocabulary = _vocabulary([wide] * 30, CharNgramEncoder(Analyzer("pt")))
+    assert {"camiseta", "basica", "camisetas", "algodao"} <= set(vocabulary)  # name, leaf, tags always read
+    assert "valor0" in vocabulary and "valor4999" not in vocabulary
+    assert len(vocabulary) < CORRECTION_CHARS_PER_HIT // 4  # without the bound: over 5000 words
