@@ -8,7 +8,8 @@ each signal scored (``Hit.scores``) and so both backends rank identically:
 - ``rrf``: ``sum(w_s / (k + rank_s))``, Reciprocal Rank Fusion (weights
   default to 1 for dense and BM25, 0.5 for the typo signal);
 - ``dbsf``: Distribution-Based Score Fusion, each signal's scores mapped from
-  ``mean ± 3 std`` onto ``[0, 1]``, then a weighted sum (Qdrant's DBSF);
+  ``mean ± 3 std`` (sample standard deviation) onto ``[0, 1]`` exactly as Qdrant
+  does, then a weighted sum (all weights 1 give Qdrant's DBSF scores);
 - ``weighted``: each signal's scores divided by its best score, then a
   weighted sum.
 
@@ -318,12 +319,16 @@ def _normaliser(fusion: str, scores: list[float]) -> Callable[[float], float]:
     if fusion == "weighted":
         top = max(scores)
         return (lambda score: score / top) if top > 0 else (lambda score: 0.0)
-    mean = sum(scores) / len(scores)
-    std = math.sqrt(sum((score - mean) ** 2 for score in scores) / len(scores))
-    low, high = mean - 3 * std, mean + 3 * std
-    if high <= low:
+    # Qdrant's DBSF, as its server and qdrant-client's local mode compute it: sample variance (n - 1),
+    # 0.5 for a single score or no spread, and no clamping (an outlier may score above 1).
+    if len(scores) == 1:
         return lambda score: 0.5
-    return lambda score: min(1.0, max(0.0, (score - low) / (high - low)))
+    mean = sum(scores) / len(scores)
+    variance = sum((score - mean) ** 2 for score in scores) / (len(scores) - 1)
+    if variance == 0:
+        return lambda score: 0.5
+    low, high = mean - 3 * math.sqrt(variance), mean + 3 * math.sqrt(variance)
+    return lambda score: (score - low) / (high - low)
 
 
 _FILTER_FIELDS = ("category", "price_min", "price_max", "in_stock", "published", "company_id", "kind")
