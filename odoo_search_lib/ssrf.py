@@ -65,11 +65,33 @@ class _AllowList:
         return cls(frozenset(hostnames), tuple(networks))
 
     def allows_address(self, ip: IPAddress) -> bool:
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            return self.allows_address(ip.ipv4_mapped) or any(ip in net for net in self.networks if net.version == 6)
-        if ip in _METADATA_ADDRESSES:  # only an exact single-address entry unlocks a metadata endpoint
-            return any(net.num_addresses == 1 and net.network_address == ip for net in self.networks)
+        embedded = _embedded_ipv4(ip)
+        if _is_metadata(ip):
+            # Only an exact single-address entry unlocks a metadata endpoint: the address itself or, for an
+            # IPv6 form (IPv4-mapped, NAT64, 6to4, Teredo), that exact IPv6 address. A network never does.
+            exact = {ip} if embedded is None else {ip, embedded}
+            return any(net.num_addresses == 1 and net.network_address in exact for net in self.networks)
+        if embedded is not None and self.allows_address(embedded):
+            return True
         return any(ip.version == net.version and ip in net for net in self.networks)
+
+
+def _embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (IPv4-mapped, 6to4, NAT64 ``64:ff9b::/96``, Teredo), if any."""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return None
+    embedded = ip.ipv4_mapped or ip.sixtofour
+    if embedded is None and ip in _NAT64:
+        embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if embedded is None and ip.teredo:
+        embedded = ip.teredo[1]
+    return embedded
+
+
+def _is_metadata(ip: IPAddress) -> bool:
+    """Whether ``ip`` is a cloud metadata address, written as itself or embedded in an IPv6 address."""
+    embedded = _embedded_ipv4(ip)
+    return ip in _METADATA_ADDRESSES or (embedded is not None and embedded in _METADATA_ADDRESSES)
 
 
 def _unsafe_reason(ip: IPAddress) -> str | None:
@@ -79,11 +101,7 @@ def _unsafe_reason(ip: IPAddress) -> str | None:
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.scope_id:
             return "scoped IPv6 address"
-        embedded = ip.ipv4_mapped or ip.sixtofour
-        if embedded is None and ip in _NAT64:
-            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if embedded is None and ip.teredo:
-            embedded = ip.teredo[1]
+        embedded = _embedded_ipv4(ip)
         if embedded is not None:
             reason = _unsafe_reason(embedded)
             return f"embeds IPv4 {embedded} ({reason})" if reason else None
@@ -152,7 +170,7 @@ def _check_address(ip: IPAddress, allowed: _AllowList, what: str) -> None:
         raise UnsafeURLError(f"{what}: scoped IPv6 address", code="forbidden_address")
     reason = _unsafe_reason(ip)
     if reason and not allowed.allows_address(ip):
-        code = "metadata_address" if ip in _METADATA_ADDRESSES else "forbidden_address"
+        code = "metadata_address" if _is_metadata(ip) else "forbidden_address"
         raise UnsafeURLError(f"{what}: {reason}", code=code)
 
 
