@@ -203,7 +203,7 @@ def test_make_embedder_openai_end_to_end(openai_server: Callable) -> None:
     vectors = embedder.embed_documents(["a", "b", "c", "d"])
     assert vectors.shape == (4, DIM) and len(server.requests) == 2
     np.testing.assert_allclose(embedder.embed_query("c"), vectors[2], rtol=1e-6)
-    assert fingerprint(embedder) == f"openai-bge-m3-{DIM}"
+    assert re.fullmatch(rf"openai-bge-m3-[0-9a-f]{{8}}-{DIM}", fingerprint(embedder))
 
 
 # -- fastembed with a tiny local ONNX model -------------------------------------------------------
@@ -248,7 +248,7 @@ def test_fastembed_vectors(local_embedder: Embedder, tiny: TinyModel) -> None:
 def test_fastembed_settings_and_truncation(local_embedder: Embedder, tiny: TinyModel) -> None:
     assert local_embedder.provider == "fastembed" and local_embedder.model == "tiny-bert"
     assert local_embedder.dim == tiny.dim  # from config.json's hidden_size
-    assert fingerprint(local_embedder) == f"fastembed-tiny-bert-{tiny.dim}"
+    assert re.fullmatch(rf"fastembed-tiny-bert-[0-9a-f]{{8}}-{tiny.dim}", fingerprint(local_embedder))
     assert str(tiny.path) in repr(local_embedder)
     long_text = " ".join(["red"] * 100)  # truncated to max_length tokens, [SEP] kept last
     ids = [tiny.vocab["[CLS]"]] + [tiny.vocab["red"]] * (tiny.max_length - 2) + [tiny.vocab["[SEP]"]]
@@ -326,3 +326,21 @@ def test_fastembed_not_installed(tiny: TinyModel, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setitem(sys.modules, "fastembed", None)  # makes `import fastembed` fail
     with pytest.raises(ConfigError, match=r"pip install 'odoo-search-lib\[fastembed\]'"):
         make_embedder(EmbedderSettings(provider="fastembed", path=str(tiny.path)))
+
+
+class _Named:
+    def __init__(self, provider: str, model: str, dim: int = 8) -> None:
+        self.provider, self.model, self.dim = provider, model, dim
+
+
+def test_two_models_never_share_a_fingerprint() -> None:
+    long = "sentence-transformers/paraphrase-multilingual-mpnet-base-v2-finetuned-"
+    pairs = [
+        (_Named("fastembed", long + "shop-a"), _Named("fastembed", long + "shop-b")),  # differ after 48 chars
+        (_Named("openai", "org/model"), _Named("openai", "org-model")),  # differ in punctuation only
+        (_Named("openai", "Model"), _Named("openai", "model")),
+    ]
+    for first, second in pairs:
+        assert fingerprint(first) != fingerprint(second)
+        assert re.fullmatch(r"[a-z0-9-]+", fingerprint(first)) and len(fingerprint(first)) <= 60
+    assert fingerprint(_Named("usem3", "m")) == fingerprint(_Named("usem3", "m"))  # stable
