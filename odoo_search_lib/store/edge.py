@@ -172,9 +172,18 @@ class EdgeStore(StoreBase):
         return aliases
 
     def _write_aliases(self, aliases: Mapping[str, str]) -> None:
+        """Replace ``aliases.json`` durably: a crash or power cut leaves the old map or the new one, whole."""
         tmp = self.path / "aliases.json.tmp"
-        tmp.write_text(json.dumps(dict(sorted(aliases.items())), indent=1))
+        with open(tmp, "wb") as handle:
+            handle.write(json.dumps(dict(sorted(aliases.items())), indent=1).encode())
+            handle.flush()
+            os.fsync(handle.fileno())  # the new content is on disk before it gets the real name
         os.replace(tmp, self.path / "aliases.json")  # atomic on POSIX
+        directory = os.open(self.path, os.O_RDONLY)
+        try:
+            os.fsync(directory)  # the rename itself is on disk
+        finally:
+            os.close(directory)
         self._alias_map = dict(aliases)
 
     def get_alias(self, alias: str) -> str | None:
