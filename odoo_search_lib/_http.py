@@ -28,6 +28,7 @@ import openai
 import requests
 import urllib3.connection
 import urllib3.connectionpool
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
 from .exceptions import ConfigError, SearchLibError, UnsafeURLError

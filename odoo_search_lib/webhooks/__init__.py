@@ -1,8 +1,9 @@
 """Signed outgoing webhooks: Standard Webhooks 1.0 signing, verification, SSRF-guarded delivery, retry schedule.
 
-Both sides use this package:
+Both sides use this package (modules: :mod:`.signing`, :mod:`.delivery`, :mod:`.retry`; the SSRF guard is
+:mod:`odoo_search_lib.ssrf`):
 
-* the emitter (the Odoo outbox) calls :func:`build_payload`, then :func:`deliver`
+* the emitter (the addon's webhook job) calls :func:`build_payload`, then :func:`deliver`
   and, when a delivery fails, :func:`next_retry_delay` to schedule the next
   attempt with the *same* ``msg_id`` (the receiver's idempotency key);
 * receivers call :func:`verify` on the raw request body and headers.
@@ -15,7 +16,7 @@ Delivery is guarded against SSRF: the URL must be ``http(s)``, its host is
 resolved once, every resolved address must be public (or allow-listed), and the
 connection is made to the checked IP itself (``Host`` header and TLS
 ``server_hostname`` keep the original name), so DNS cannot be re-bound between
-the check and the connection. Redirects are never followed.
+the check and the connection (:func:`odoo_search_lib._http.guarded_request`). Redirects are never followed.
 """
 
 from __future__ import annotations
