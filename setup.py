@@ -50,6 +50,7 @@ setup(
         # `pip install odoo-search-lib`, and webhooks/Chatwoot use requests
         "openai>=1.40",
         "requests>=2.31",
+        "text2num>=2.5",  # the fact check reads spelled-out numbers ("dois anos", "two-year")
     ],
     extras_require=EXTRAS,
     entry_points={"console_scripts": ["odoo-search=odoo_search_lib.cli:main"]},

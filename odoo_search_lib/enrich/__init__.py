@@ -25,7 +25,7 @@ Modules: :mod:`.facts` (value types, languages, prices), :mod:`.html` (plain tex
 
 from __future__ import annotations
 
-from .factcheck import fact_check
+from .factcheck import FactChecker, fact_check
 from .facts import LANGUAGES, Description, DescriptionWriter, Finding, ProductFacts, format_price, normalise_language
 from .html import strip_html
 from .llm import LLMWriter
@@ -36,6 +36,7 @@ __all__ = [
     "LANGUAGES",
     "Description",
     "DescriptionWriter",
+    "FactChecker",
     "Finding",
     "LLMWriter",
     "ProductFacts",

@@ -1,18 +1,19 @@
-"""The fact check: every value a description states must come from the product's facts."""
+"""The fact check: every value a description (or an assistant's reply) states must come from its sources."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Any
 
+from text_to_num import alpha2digit
+
 from ._common import _clean, _fold
-from .facts import (
-    Finding,
-    FindingKind,
-    ProductFacts,
-)
+from .facts import Finding, FindingKind, ProductFacts
+from .vocabulary import BRANDS, CERTIFICATION_RE, CERTIFICATION_WORDS, CLAIM_WORDS, COLOURS, MATERIALS
 
 _CURRENCY_CODES = ("BRL", "USD", "EUR", "GBP", "ARS", "CLP", "COP", "MXN", "PEN", "UYU", "PYG", "BOB", "CAD", "AUD")
 _QUANTITY_RE = re.compile(
@@ -79,29 +80,26 @@ for _names, _dimension, _factor in (
     for _name in _names.split():
         _UNITS[_name] = (_dimension, _factor)
 
-# accent-less word -> canonical attribute value; a colour named in a text but in none of the facts is flagged
-_ATTRIBUTE_WORDS: dict[str, str] = {}
-for _canonical, _forms in (
-    ("black", "preto preta pretos pretas black"),
-    ("white", "branco branca brancos brancas white"),
-    ("red", "vermelho vermelha vermelhos vermelhas red"),
-    ("blue", "azul azuis blue navy"),
-    ("green", "verde verdes green"),
-    ("yellow", "amarelo amarela amarelos amarelas yellow"),
-    ("purple", "roxo roxa roxos roxas purple"),
-    ("grey", "cinza cinzas grey gray"),
-    ("brown", "marrom marrons brown"),
-    ("beige", "bege beges beige"),
-    ("lilac", "lilas lilases lilac"),
-    ("golden", "dourado dourada dourados douradas golden"),
-    ("silvery", "prateado prateada prateados prateadas"),
-    ("graphite", "grafite graphite"),
-    ("bivolt", "bivolt"),
-):
-    for _form in _forms.split():
-        _ATTRIBUTE_WORDS[_form] = _canonical
-
 _WORD_RE = re.compile(r"[^\W\d_]+")
+#: A hyphen inside a word run ("two-year", "azul-marinho"), read as a space by the word scanners.
+_HYPHEN_RE = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
+#: Spelled-out "one" that is usually an article ("um produto", "a lid"): a claim only before a unit.
+_ARTICLES = frozenset({"um", "uma", "one", "a", "an"})
+#: The languages whose spelled-out numbers are read (``text2num`` names).
+_NUMBER_LANGUAGES = ("pt", "en")
+#: An ordinal as text2num writes it ("1º", "2ª", "3rd"): "o primeiro modelo" states no number.
+_ORDINAL_RE = re.compile(r"\d+(?:º|ª|o|a|st|nd|rd|th)[.,;:!?]?")
+_VOCABULARIES: tuple[tuple[FindingKind, Mapping[str, str]], ...] = (
+    ("colour", COLOURS),
+    ("material", MATERIALS),
+    ("attribute", CLAIM_WORDS),
+    ("certification", CERTIFICATION_WORDS),
+)
+_BRAND_RE = re.compile(
+    r"(?<![\w&+-])(?:" + "|".join(re.escape(_fold(brand)) for brand in sorted(BRANDS, key=len, reverse=True)) + r")"
+    r"(?![\w&+-])"
+)
+_MARKED_RE = re.compile(r"([^\W\d_][\w&+.-]*)\s?[®™]")  # "Turbomix®": a trade mark, hence a brand
 
 
 @dataclass(frozen=True)
@@ -115,85 +113,213 @@ class _Claim:
     loose: bool = False  # a bare number followed by no word ("Voltagem: 220")
 
 
-@dataclass
-class _Known:
-    numbers: set[Any] = field(default_factory=set)
-    prices: set[Any] = field(default_factory=set)
-    measures: set[tuple[str, Any]] = field(default_factory=set)
-    loose: set[Any] = field(default_factory=set)
-    words: set[str] = field(default_factory=set)
+class FactChecker:
+    """What a text may state, learnt once from trusted sources; :meth:`check` lists what a text adds.
+
+    It is the check of the description writers (:func:`fact_check`) and the base of the sales assistant's
+    grounding: build one from every text a reply may draw on (product facts, business rules), then check
+    each reply. Recognised (pt and en): prices, numbers with or without units, spelled-out numbers
+    ("dois anos", "two-year"), colours, materials, brands, certifications and claims such as "bivolt".
+
+    ``sources`` are the trusted texts; ``prices`` and ``numbers`` are values they support without writing
+    them (a product's price, counts of its variant values); ``currency`` is the ISO code a bare
+    ``"<code> 99"`` price is written with.
+    """
+
+    def __init__(
+        self,
+        sources: Iterable[str],
+        *,
+        prices: Iterable[float] = (),
+        numbers: Iterable[float] = (),
+        currency: str = "",
+    ) -> None:
+        self.currency = currency.strip().upper()
+        self._numbers: set[Any] = {_key(float(number)) for number in numbers}
+        self._prices: set[Any] = {_key(float(price)) for price in prices}
+        self._numbers |= self._prices
+        self._measures: set[tuple[str, Any]] = set()
+        self._loose: set[Any] = set()
+        self._words: set[tuple[str, str]] = set()  # (kind, canonical)
+        folded: list[str] = []
+        for source in sources:
+            if not source:
+                continue
+            for claim in _number_claims(source, self.currency):
+                self._numbers.update(claim.values)
+                if claim.kind == "price":
+                    self._prices.update(claim.values)
+                elif claim.kind == "measure":
+                    self._measures.update((claim.dimension, value) for value in claim.scaled)
+                elif claim.loose:
+                    self._loose.update(claim.values)
+            self._words.update((kind, key) for kind, key, _start, _end in _word_claims(source))
+            folded.append(_fold_in_place(source))
+        self._folded = " " + " ".join(folded) + " "
+
+    @classmethod
+    def for_product(cls, facts: ProductFacts) -> FactChecker:
+        """The checker for descriptions of one product: everything in ``facts`` is supported."""
+        return cls.for_products([facts])
+
+    @classmethod
+    def for_products(cls, products: Iterable[ProductFacts], sources: Iterable[str] = ()) -> FactChecker:
+        """The checker for a text about several products (an assistant's reply), plus other trusted ``sources``."""
+        texts: list[str] = list(sources)
+        prices: list[float] = []
+        numbers: list[float] = []
+        currency = ""
+        for facts in products:
+            texts.extend(
+                [facts.name, facts.category, facts.default_code, facts.sale_description, facts.website_description]
+            )
+            texts.extend(facts.tags)
+            for key, value in facts.attributes.items():
+                texts.extend((key, value))
+            for key, values in facts.variant_values.items():
+                texts.append(key)
+                texts.extend(values)
+                numbers.append(float(len(values)))
+            numbers.append(float(len(facts.attributes)))
+            if facts.price is not None:
+                prices.append(facts.price)
+            currency = currency or facts.currency
+        return cls(texts, prices=prices, numbers=numbers, currency=currency)
+
+    def check(self, text: str) -> list[Finding]:
+        """Every value of ``text`` the sources do not support, once each, in text order."""
+        if not text:
+            return []
+        found: dict[tuple[str, str], Finding] = {}
+
+        def add(kind: FindingKind, start: int, end: int) -> None:
+            value = _clean(text[start:end])
+            key = (kind, _fold(value).replace(" ", "").replace("-", ""))
+            if key not in found:
+                found[key] = Finding(kind, value, _excerpt(text, start, end), start, end)
+
+        words = list(_word_claims(text))
+        named = [(start, end) for kind, _key, start, end in words if kind == "certification"]
+        for claim in _number_claims(text, self.currency):
+            if any(start <= claim.start < end for start, end in named):
+                continue  # the number of "ISO 9001" belongs to the certification
+            if not self._supports(claim):
+                add(claim.kind, claim.start, claim.end)
+        for kind, key, start, end in words:
+            if (kind, key) not in self._words:
+                add(kind, start, end)
+        folded = _fold_in_place(text)
+        for match in _BRAND_RE.finditer(folded):
+            if text[match.start()].isupper() and f" {match.group()} " not in self._folded_words():
+                add("brand", match.start(), match.end())
+        for match in _MARKED_RE.finditer(text):
+            name = _fold(match.group(1))
+            if f" {name} " not in self._folded_words():
+                add("brand", match.start(1), match.end(1))
+        return sorted(found.values(), key=lambda finding: finding.start)
+
+    def _folded_words(self) -> str:
+        """The sources folded, every run of non-word characters but ``&+-`` made one space."""
+        cached = getattr(self, "_folded_words_cache", None)
+        if cached is None:
+            cached = " " + " ".join(re.findall(r"[\w&+-]+", self._folded)) + " "
+            self._folded_words_cache = cached
+        return cached
+
+    def _supports(self, claim: _Claim) -> bool:
+        if claim.kind == "price":
+            return not claim.values.isdisjoint(self._prices)
+        if claim.kind == "measure":
+            if any((claim.dimension, value) in self._measures for value in claim.scaled):
+                return True
+            return not claim.values.isdisjoint(self._loose)
+        return not claim.values.isdisjoint(self._numbers)
 
 
 def fact_check(facts: ProductFacts, text: str) -> list[Finding]:
-    """List every price, measure, number or colour in ``text`` that ``facts`` do not support.
+    """List every value in ``text`` that ``facts`` do not support (see :class:`FactChecker`).
 
     Numbers are compared by value, whatever their format (``1.299,90`` ==
-    ``1299,90`` == ``1,299.90`` == 1299.9; ``1,5`` == 1.5); units are compared
-    case-insensitively and converted within a dimension (``16 GB`` == ``16gb``,
-    ``1,5 L`` == ``1500 ml``, ``1 ano`` == ``12 meses``). A price must match
-    the product's price or a price written in the facts; a measure must match a
-    measure of the facts (or a number the facts give without unit, such as an
-    attribute ``Voltagem: 220``); a bare number must appear somewhere in the
-    facts (counts of variant values included). Colours (pt/en) and "bivolt"
-    must be named in the facts. Each unsupported value is listed once.
+    ``1299,90`` == ``1,299.90`` == 1299.9; ``1,5`` == 1.5) or spelling (``dois anos`` == ``2 anos``,
+    ``two-year`` == ``2 year``); units are compared case-insensitively and converted within a dimension
+    (``16 GB`` == ``16gb``, ``1,5 L`` == ``1500 ml``, ``1 ano`` == ``12 meses``). A price must match
+    the product's price or a price written in the facts; a measure must match a measure of the facts (or
+    a number the facts give without unit, such as an attribute ``Voltagem: 220``); a bare number must
+    appear somewhere in the facts (counts of variant values included). Colours, materials, brands,
+    certifications and "bivolt" must be named in the facts. Each unsupported value is listed once.
     """
-    if not text:
-        return []
-    known = _known(facts)
-    found: dict[tuple[str, str], tuple[int, Finding]] = {}
+    return FactChecker.for_product(facts).check(text)
 
-    def add(kind: FindingKind, start: int, end: int) -> None:
-        value = _clean(text[start:end])
-        key = (kind, _fold(value).replace(" ", ""))
-        if key not in found:
-            found[key] = (start, Finding(kind, value, _excerpt(text, start, end)))
 
-    for claim in _claims(text, facts.currency):
-        if not _supported(claim, known):
-            add(claim.kind, claim.start, claim.end)
+def _number_claims(text: str, currency: str) -> Iterator[_Claim]:
+    """The numbers of ``text``: written with digits, then spelled out (claims not already found)."""
+    seen: set[int] = set()
+    for claim in _claims(text, currency):
+        seen.add(claim.start)
+        yield claim
+    for claim in _spelled_claims(text, currency):
+        if claim.start not in seen:
+            yield claim
+
+
+def _spelled_claims(text: str, currency: str) -> Iterator[_Claim]:
+    """Claims of spelled-out numbers ("dois anos de garantia", "two-year warranty"), at their place in ``text``.
+
+    ``text2num`` rewrites the numbers with digits; the rewritten words are aligned back onto the original
+    ones, so a claim keeps the span of the words as written.
+    """
+    prepared = _HYPHEN_RE.sub(" ", text)  # same length: offsets still match ``text``
+    source = [(match.start(), match.end(), match.group()) for match in re.finditer(r"\S+", prepared)]
+    for language in _NUMBER_LANGUAGES:
+        converted = alpha2digit(prepared, language, threshold=0)
+        if converted != prepared:
+            yield from _aligned_claims(source, converted, currency)
+
+
+def _aligned_claims(source: list[tuple[int, int, str]], converted: str, currency: str) -> Iterator[_Claim]:
+    target = [(match.start(), match.end(), match.group()) for match in re.finditer(r"\S+", converted)]
+    matcher = SequenceMatcher(a=[token for *_, token in source], b=[token for *_, token in target], autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "replace":
+            continue
+        words = [_fold(token).strip(".,;:!?") for *_, token in source[i1:i2]]
+        if all(len(word) <= 2 and word not in _ARTICLES for word in words):
+            continue  # "os", "o" read as zero ("oh") by the English reader
+        if any(_ORDINAL_RE.fullmatch(token) for *_, token in target[j1:j2]):
+            continue
+        # The rewritten number and the word after it (its unit), as the digit scanner would read them.
+        stop = min(j2 + 1, len(target))
+        origin = target[j1][0]
+        number_end = target[j2 - 1][1] - origin
+        for claim in _claims(converted[origin : target[stop - 1][1]], currency):
+            if claim.start >= number_end:
+                continue  # a number of the following word, not of the rewritten ones
+            if claim.kind != "measure" and len(words) == 1 and words[0] in _ARTICLES:
+                continue  # "um produto", "one lid": an article
+            last = source[i2] if claim.end > number_end and i2 < len(source) else source[i2 - 1]
+            end = last[0] + len(last[2].rstrip(".,;:!?)"))
+            yield _Claim(claim.kind, source[i1][0], end, claim.values, claim.dimension, claim.scaled, claim.loose)
+
+
+def _word_claims(text: str) -> Iterator[tuple[FindingKind, str, int, int]]:
+    """``(kind, canonical, start, end)`` of every colour, material, claim word and certification of ``text``."""
     for match in _WORD_RE.finditer(text):
-        canonical = _ATTRIBUTE_WORDS.get(_fold(match.group()))
-        if canonical is not None and canonical not in known.words:
-            add("attribute", match.start(), match.end())
-    return [finding for _, finding in sorted(found.values(), key=lambda item: item[0])]
+        word = _fold(match.group())
+        for kind, table in _VOCABULARIES:
+            canonical = table.get(word)
+            if canonical is not None:
+                yield kind, canonical, match.start(), match.end()
+    for match in CERTIFICATION_RE.finditer(text):
+        yield "certification", re.sub(r"[\W_]+", "", _fold(match.group())), match.start(), match.end()
 
 
-def _supported(claim: _Claim, known: _Known) -> bool:
-    if claim.kind == "price":
-        return not claim.values.isdisjoint(known.prices)
-    if claim.kind == "measure":
-        if any((claim.dimension, value) in known.measures for value in claim.scaled):
-            return True
-        return not claim.values.isdisjoint(known.loose)
-    return not claim.values.isdisjoint(known.numbers)
-
-
-def _known(facts: ProductFacts) -> _Known:
-    known = _Known()
-    texts = [facts.name, facts.category, facts.default_code, facts.sale_description, facts.website_description]
-    texts.extend(facts.tags)
-    for key, value in facts.attributes.items():
-        texts.extend((key, value))
-    for key, values in facts.variant_values.items():
-        texts.append(key)
-        texts.extend(values)
-        known.numbers.add(float(len(values)))
-    known.numbers.add(float(len(facts.attributes)))
-    if facts.price is not None:
-        price = _key(facts.price)
-        known.prices.add(price)
-        known.numbers.add(price)
-    for text in texts:
-        for claim in _claims(text, facts.currency):
-            known.numbers.update(claim.values)
-            if claim.kind == "price":
-                known.prices.update(claim.values)
-            elif claim.kind == "measure":
-                known.measures.update((claim.dimension, value) for value in claim.scaled)
-            elif claim.loose:
-                known.loose.update(claim.values)
-        known.words.update(_ATTRIBUTE_WORDS.get(_fold(word), "") for word in _WORD_RE.findall(text))
-    return known
+def _fold_in_place(text: str) -> str:
+    """``text`` lower-cased without accents, character for character (offsets stay valid)."""
+    out = []
+    for char in text:
+        base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)).casefold()
+        out.append(base if len(base) == 1 else char.lower()[:1] or char)
+    return "".join(out)
 
 
 def _claims(text: str, currency: str = "") -> Iterable[_Claim]:

@@ -21,7 +21,8 @@ _LANGUAGE_ALIASES = {
     "en": "en_US",
 }
 
-FindingKind = Literal["number", "price", "measure", "attribute"]
+#: What a :class:`Finding` is about.
+FindingKind = Literal["number", "price", "measure", "attribute", "colour", "material", "brand", "certification"]
 
 _GENERIC_CATEGORIES = frozenset(
     {"all", "todos", "todas", "all products", "todos os produtos", "saleable", "vendavel", "vendaveis", "vendivel"}
@@ -95,17 +96,20 @@ class ProductFacts:
 
 @dataclass(frozen=True)
 class Finding:
-    """A value in a description that the product facts do not support.
+    """A value in a text that its sources (the product facts) do not support.
 
-    ``kind`` is ``"price"``, ``"measure"`` (a number with a unit: 220V, 1,5 L,
-    3 anos...), ``"number"`` (a bare number) or ``"attribute"`` (a colour or a
-    claim such as "bivolt"); ``value`` is the text as written and ``excerpt``
-    the words around it.
+    ``kind`` is ``"price"``, ``"measure"`` (a number with a unit: 220V, 1,5 L, 3 anos, dois anos...),
+    ``"number"`` (a bare number), ``"colour"``, ``"material"``, ``"brand"``, ``"certification"``
+    (INMETRO, ISO 9001, IP67, "certificado"...) or ``"attribute"`` (a claim such as "bivolt");
+    ``value`` is the text as written, ``excerpt`` the words around it, and ``start``/``end`` its
+    offsets in the checked text (-1 when unknown, e.g. rebuilt from a stored dict; not compared).
     """
 
     kind: FindingKind
     value: str
     excerpt: str
+    start: int = field(default=-1, compare=False)
+    end: int = field(default=-1, compare=False)
 
     def to_dict(self) -> dict[str, str]:
         return {"kind": self.kind, "value": self.value, "excerpt": self.excerpt}
