@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import openai
@@ -33,6 +33,7 @@ from requests.adapters import HTTPAdapter
 
 from .exceptions import ConfigError, SearchLibError, UnsafeURLError
 from .ssrf import _AllowList, _connect, _prepare, _Target
+from .types import JSONValue
 
 if TYPE_CHECKING:
     from .config import EmbedderSettings, LLMSettings
@@ -157,14 +158,21 @@ def _drop_placeholder_key(request: Any) -> None:
         del request.headers["Authorization"]
 
 
+class RawResponse(Protocol):
+    """What an SDK ``with_raw_response`` call returns, as far as :func:`call_openai` reads it."""
+
+    @property
+    def content(self) -> bytes: ...
+
+
 def call_openai(
-    call: Callable[[], Any],
+    call: Callable[[], RawResponse],
     *,
     where: str,
     attempts: int,
     error: type[E],
     secrets: Iterable[str] = (),
-) -> Any:
+) -> JSONValue:
     """Run ``call`` (an SDK ``with_raw_response`` request) and return the decoded JSON of its answer.
 
     Raises ``error`` with a message that names ``where`` and the failure, with ``secrets`` scrubbed by
@@ -303,7 +311,7 @@ class _PinnedAdapter(HTTPAdapter):
         self._pools = {"http": Pool, "https": TLSPool}
         super().__init__(max_retries=0, pool_connections=1, pool_maxsize=1)
 
-    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: object) -> None:
         pool_kwargs["ssl_context"] = self._ssl_context or ssl.create_default_context()
         super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
         self.poolmanager.pool_classes_by_scheme = self._pools

@@ -77,7 +77,7 @@ def cache_key(*parts: str) -> str:
     return digest.hexdigest()
 
 
-def encode_vector(vector: Any) -> bytes:
+def encode_vector(vector: np.ndarray) -> bytes:
     """Serialise an array as float32 with a small header (magic, shape), see :func:`decode_vector`."""
     array = np.asarray(vector, dtype=np.float32)
     if not 1 <= array.ndim <= _MAX_NDIM:
@@ -315,11 +315,11 @@ class TwoLevelCache:
             self.l1.delete(self.full_key(key))
         return vector
 
-    def set_vector(self, key: str, vector: Any) -> None:
+    def set_vector(self, key: str, vector: np.ndarray) -> None:
         """Store ``vector`` as float32 (with its shape) in both levels."""
         self.set(key, encode_vector(vector))
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> dict[str, object]:
         """Level 1 counters plus Redis hits, misses, errors and state."""
         return {
             "l1": self.l1.stats(),

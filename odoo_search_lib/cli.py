@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 from ._version import __version__
 from .config import Settings, StoreSettings
@@ -128,7 +128,7 @@ def _load(path: str, on_error: str, out: Any, quiet: bool) -> Any:
     return report
 
 
-def cmd_demo(args: argparse.Namespace, out: Any) -> dict[str, Any]:
+def cmd_demo(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
     sample = resources.files("odoo_search_lib") / "data" / "sample_products.jsonl"
     with resources.as_file(sample) as path, tempfile.TemporaryDirectory(prefix="odoo-search-demo-") as tmp:
         report = _load(str(path), "stop", out, args.json)
@@ -152,7 +152,7 @@ def cmd_demo(args: argparse.Namespace, out: Any) -> dict[str, Any]:
     return {"indexed": len(report.documents), "searches": searches}
 
 
-def cmd_index(args: argparse.Namespace, out: Any) -> dict[str, Any]:
+def cmd_index(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
     report = _load(args.file, args.on_error, out, args.json)
     with SearchIndex(_settings(args, args.store)) as index:
         progress = _Progress("indexing", not args.json and sys.stderr.isatty())
@@ -184,7 +184,7 @@ def _parse_filter_args(items: Sequence[str]) -> Any:
     return parse_filters(raw)
 
 
-def cmd_search(args: argparse.Namespace, out: Any) -> dict[str, Any]:
+def cmd_search(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
     filters = _parse_filter_args(args.filter or [])
     if not Path(args.store).is_dir():
         raise InvalidInputError(f"no store at {args.store}: run 'odoo-search index' first", code="no_store")
@@ -196,7 +196,7 @@ def cmd_search(args: argparse.Namespace, out: Any) -> dict[str, Any]:
     return {"query": result.query, "method": result.method, "took_ms": round(result.took_ms, 2), "results": rows}
 
 
-def cmd_eval(args: argparse.Namespace, out: Any) -> dict[str, Any]:
+def cmd_eval(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
     queries = load_queries(args.queries)
     qrels = load_qrels(args.qrels)
     documents = _load(args.products, "stop", out, args.json).documents
@@ -235,7 +235,7 @@ def cmd_eval(args: argparse.Namespace, out: Any) -> dict[str, Any]:
     return {"queries": labelled, "methods": scores}
 
 
-def cmd_bench(args: argparse.Namespace, out: Any) -> dict[str, Any]:
+def cmd_bench(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
     from .bench import run_bench
 
     if args.n < 1 or args.queries < 1:

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from .exceptions import DocumentError
 from .store.base import category_key
-from .types import Document
+from .types import Document, JSONValue
 
 __all__ = [
     "LoadReport",
@@ -171,7 +171,7 @@ def _refuse_constant(name: str) -> Any:
     raise _NonFiniteNumber(name)
 
 
-def document_from_dict(data: Any, *, line: int | None = None) -> Document:
+def document_from_dict(data: object, *, line: int | None = None) -> Document:
     """Validate one record of the import format and build a :class:`Document`."""
     if not isinstance(data, Mapping):
         raise DocumentError("a record must be a JSON object", line=line, code="not_an_object")
@@ -367,10 +367,10 @@ def typo_text(document: Document) -> str:
     return " ".join([document.name, leaf, *document.attributes.values(), *document.tags])
 
 
-def payload(document: Document) -> dict[str, Any]:
+def payload(document: Document) -> dict[str, JSONValue]:
     """What the store keeps next to the vectors (filters and display fields, no long text)."""
     path = document.category_path
-    result: dict[str, Any] = {
+    result: dict[str, JSONValue] = {
         **{key: value for key, value in document.extra.items() if key not in RESERVED_EXTRA_KEYS},
         "name": document.name,
         "kind": document.kind,

@@ -81,7 +81,7 @@ class HybridSearcher:
         self.chars = chars
         self.settings = settings or SearchSettings()
 
-    def clean_query(self, query: Any) -> str:
+    def clean_query(self, query: object) -> str:
         """Validate and cap a query: strings only, not blank, at most ``max_query_chars``."""
         if not isinstance(query, str):
             raise QueryError("the query must be a string")
@@ -92,7 +92,7 @@ class HybridSearcher:
             raise QueryError("the query is empty", code="empty_query")
         return query[: self.settings.max_query_chars]
 
-    def clean_limit(self, limit: Any) -> int:
+    def clean_limit(self, limit: object) -> int:
         """``None`` gives the default; anything else is clamped into ``1..max_limit``."""
         if limit is None:
             return self.settings.default_limit
@@ -102,9 +102,9 @@ class HybridSearcher:
 
     def search(
         self,
-        query: Any,
+        query: str,
         *,
-        limit: Any = None,
+        limit: int | None = None,
         method: str = "hybrid",
         filters: Filters | None = None,
         fusion: str | None = None,
@@ -334,7 +334,7 @@ def _normaliser(fusion: str, scores: list[float]) -> Callable[[float], float]:
 _FILTER_FIELDS = ("category", "price_min", "price_max", "in_stock", "published", "company_id", "kind")
 
 
-def parse_filters(raw: Mapping[str, Any] | None) -> Filters | None:
+def parse_filters(raw: Mapping[str, object] | None) -> Filters | None:
     """Build :class:`Filters` from user input (a JSON object, or ``key=value`` strings from a CLI).
 
     Unknown fields and values of the wrong type raise :class:`QueryError`

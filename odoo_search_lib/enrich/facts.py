@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from ..exceptions import InvalidInputError
+from ..types import JSONValue
 from ._common import _as_list, _attributes, _fold, _price, _text, _unique, _variants
 from .html import strip_html
 
@@ -74,7 +75,7 @@ class ProductFacts:
         levels = (part.strip() for part in self.category.split(">"))
         return tuple(level for level in levels if level and _fold(level) not in _GENERIC_CATEGORIES)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, JSONValue]:
         """The non-empty facts as a JSON-serialisable dict (what an LLM is given)."""
         data: dict[str, Any] = {"name": self.name}
         if self.category_levels:
@@ -130,7 +131,7 @@ class Description:
         """True when the fact check flagged something the user should review."""
         return bool(self.findings)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, JSONValue]:
         return {
             "text": self.text,
             "keywords": list(self.keywords),

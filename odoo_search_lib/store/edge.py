@@ -22,13 +22,12 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import qdrant_edge as qe
 
 from ..exceptions import SearchLibError, StoreError, StoreLockedError
 from ..sparse import SparseVector
-from ..types import Filters
+from ..types import Filters, JSONValue
 from .base import (
     PAYLOAD_SCHEMA,
     Condition,
@@ -237,7 +236,7 @@ class EdgeStore(StoreBase):
             request = qe.CountRequest(filter=_filter(filter_conditions(filters)), exact=True)
             return self._shard(collection).count(request)
 
-    def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+    def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, JSONValue]]:
         if not point_ids:
             return {}
         with self._guard.shared(), _engine_errors("failed to retrieve points"):

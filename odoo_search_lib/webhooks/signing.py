@@ -16,9 +16,9 @@ import secrets
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any
 
 from ..exceptions import InvalidInputError, WebhookVerificationError
+from ..types import JSONValue
 
 SECRET_PREFIX = "whsec_"
 #: Standard Webhooks: secrets SHOULD be 24 to 64 random bytes.
@@ -113,7 +113,7 @@ def signed_headers(
     return headers
 
 
-def build_payload(event_type: str, data: Mapping[str, Any], *, timestamp: datetime | None = None) -> bytes:
+def build_payload(event_type: str, data: Mapping[str, JSONValue], *, timestamp: datetime | None = None) -> bytes:
     """Return the compact UTF-8 JSON body ``{"type": ..., "timestamp": ..., "data": {...}}``.
 
     ``timestamp`` defaults to now and is written as ISO-8601 UTC (``...Z``); a naive datetime is taken as UTC.
