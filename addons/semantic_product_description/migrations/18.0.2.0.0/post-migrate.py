@@ -81,6 +81,9 @@ def migrate_outbox(env):
                                          DROP COLUMN IF EXISTS semantic_index_error
             """
         )
+    # 18.0.2 names collections with a digest of the embedding model (two models never share
+    # one), so the index is rebuilt under its new name; searches use the old one until then
+    env["semantic.reindex.run"]._request("product")
     env.invalidate_all()
     return counts
 
