@@ -82,7 +82,8 @@ def migrate_outbox(env):
             """
         )
     # 18.0.2 names collections with a digest of the embedding model (two models never share
-    # one), so the index is rebuilt under its new name; searches use the old one until then
+    # one), so the index is rebuilt under its new name; until it is published searches answer
+    # "index not built" (a few minutes at the embedder's speed)
     env["semantic.reindex.run"]._request("product")
     env.invalidate_all()
     return counts
