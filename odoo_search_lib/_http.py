@@ -136,7 +136,7 @@ def openai_client(settings: LLMSettings | EmbedderSettings, *, default_base_url:
     base_url = (settings.base_url or default_base_url).rstrip("/")
     if not base_url:
         raise ConfigError("an OpenAI-compatible client needs a base_url")
-    timeout = float(settings.timeout)
+    timeout = openai.Timeout(float(settings.timeout), connect=min(float(settings.timeout), CONNECT_TIMEOUT))
     http_client = openai.DefaultHttpxClient(
         follow_redirects=False,
         timeout=timeout,

@@ -54,7 +54,7 @@ def test_openai_client_factory_for_the_assistant(local_server: StartServer, monk
     client.chat.completions.with_raw_response.create(model="m", messages=[{"role": "user", "content": "oi"}])
     (request,) = server.requests
     assert "authorization" not in request.headers and request.path == "/v1/chat/completions"
-    assert client.max_retries == 1 and client.timeout == 3.0
+    assert client.max_retries == 1 and client.timeout.read == 3.0 and client.timeout.connect == 3.0
 
     first, other = _redirecting_pair(local_server)
     keyed = openai_client(EmbedderSettings(provider="openai", model="e", base_url=f"{first.url}/v1", api_key=KEY))
