@@ -126,3 +126,13 @@ def test_llm_writer_repr_and_errors_hide_url_credentials(local_server: StartServ
         writer.write(ProductFacts(name="Chaleira"))
     for shown in (str(caught.value), repr(writer)):
         assert "pa55word" not in shown and KEY not in shown
+
+
+def test_importing_the_library_does_not_import_the_http_clients() -> None:
+    """openai and requests load on first use: `import odoo_search_lib` stays fast for the CLI and Odoo workers."""
+    import subprocess
+    import sys
+
+    code = "import sys, odoo_search_lib.cache; print('openai' in sys.modules, 'requests' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
