@@ -24,18 +24,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-import openai
-import requests
-import urllib3.connection
-import urllib3.connectionpool
-import urllib3.exceptions
-from requests.adapters import HTTPAdapter
-
 from .exceptions import ConfigError, SearchLibError, UnsafeURLError
 from .ssrf import _AllowList, _connect, _prepare, _Target
 from .types import JSONValue
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the SDKs are imported on first use: most processes never call an LLM
+    import openai
+    import requests
+
     from .config import EmbedderSettings, LLMSettings
 
 __all__ = [
@@ -133,10 +129,12 @@ def openai_client(settings: LLMSettings | EmbedderSettings, *, default_base_url:
     API key no ``Authorization`` header is sent (local servers such as Ollama need none), and nothing is read
     from ``OPENAI_*`` environment variables: the settings are the whole configuration.
     """
+    import openai
+
     base_url = (settings.base_url or default_base_url).rstrip("/")
     if not base_url:
         raise ConfigError("an OpenAI-compatible client needs a base_url")
-    timeout = float(settings.timeout)
+    timeout = openai.Timeout(float(settings.timeout), connect=min(float(settings.timeout), CONNECT_TIMEOUT))
     http_client = openai.DefaultHttpxClient(
         follow_redirects=False,
         timeout=timeout,
@@ -179,6 +177,8 @@ def call_openai(
     :func:`redact`, and chained to nothing (a server may echo the key in an error body the SDK keeps).
     ``attempts`` (the client's ``max_retries + 1``) only words the message.
     """
+    import openai
+
     hidden = list(secrets)
     failure: SearchLibError | None = None
     try:
@@ -262,59 +262,67 @@ class _Deadline:
         self._timer.cancel()
 
 
-class _PinnedAdapter(HTTPAdapter):
-    """A ``requests`` adapter whose connections go to the SSRF-checked addresses of one target.
+def _pinned_session(
+    target: _Target,
+    allowed: _AllowList,
+    connect_timeout: float,
+    deadline: float,
+    guard: _Deadline,
+    ssl_context: ssl.SSLContext | None,
+) -> tuple[requests.Session, Callable[[], bool]]:
+    """A ``requests`` session whose connections go to the SSRF-checked addresses of one target.
 
     urllib3 still builds the request from the URL (``Host`` header, TLS ``server_hostname`` and certificate
     check against the URL's host); only the socket comes from :func:`odoo_search_lib.ssrf._connect`, which
     connects to a checked IP and re-checks the peer. Hand-written because neither ``requests`` nor urllib3
-    can connect to a chosen address while keeping the URL's name for SNI and certificate checks.
+    can connect to a chosen address while keeping the URL's name for SNI and certificate checks. Returns
+    the session and a function telling whether a TCP connection was made. ``requests`` is imported here,
+    not with the package: most processes never send a webhook.
     """
+    import requests
+    import urllib3.connection
+    import urllib3.connectionpool
+    from requests.adapters import HTTPAdapter
 
-    def __init__(
-        self,
-        target: _Target,
-        allowed: _AllowList,
-        connect_timeout: float,
-        deadline: float,
-        guard: _Deadline,
-        ssl_context: ssl.SSLContext | None,
-    ) -> None:
-        self.connected = False
-        self._ssl_context = ssl_context
-        adapter = self
+    connected = False
 
-        def new_conn() -> socket.socket:
-            sock = _connect(target, allowed, connect_timeout, deadline)
-            adapter.connected = True
-            guard.watch(sock)
-            return sock
+    def new_conn() -> socket.socket:
+        nonlocal connected
+        sock = _connect(target, allowed, connect_timeout, deadline)
+        connected = True
+        guard.watch(sock)
+        return sock
 
-        class Connection(urllib3.connection.HTTPConnection):
-            def _new_conn(self) -> socket.socket:
-                return new_conn()
+    class Connection(urllib3.connection.HTTPConnection):
+        def _new_conn(self) -> socket.socket:
+            return new_conn()
 
-        class TLSConnection(urllib3.connection.HTTPSConnection):
-            def _new_conn(self) -> socket.socket:
-                return new_conn()
+    class TLSConnection(urllib3.connection.HTTPSConnection):
+        def _new_conn(self) -> socket.socket:
+            return new_conn()
 
-            def connect(self) -> None:
-                super().connect()
-                guard.watch(self.sock)
+        def connect(self) -> None:
+            super().connect()
+            guard.watch(self.sock)
 
-        class Pool(urllib3.connectionpool.HTTPConnectionPool):
-            ConnectionCls = Connection
+    class Pool(urllib3.connectionpool.HTTPConnectionPool):
+        ConnectionCls = Connection
 
-        class TLSPool(urllib3.connectionpool.HTTPSConnectionPool):
-            ConnectionCls = TLSConnection
+    class TLSPool(urllib3.connectionpool.HTTPSConnectionPool):
+        ConnectionCls = TLSConnection
 
-        self._pools = {"http": Pool, "https": TLSPool}
-        super().__init__(max_retries=0, pool_connections=1, pool_maxsize=1)
+    class PinnedAdapter(HTTPAdapter):
+        def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: object) -> None:
+            pool_kwargs["ssl_context"] = ssl_context or ssl.create_default_context()
+            super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TLSPool}
 
-    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: object) -> None:
-        pool_kwargs["ssl_context"] = self._ssl_context or ssl.create_default_context()
-        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
-        self.poolmanager.pool_classes_by_scheme = self._pools
+    adapter = PinnedAdapter(max_retries=0, pool_connections=1, pool_maxsize=1)
+    session = requests.Session()
+    session.trust_env = False  # proxies from the environment would see the request
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session, lambda: connected
 
 
 def guarded_request(
@@ -339,16 +347,15 @@ def guarded_request(
     ``connection_failed``, ``timeout`` or ``request_failed`` otherwise. ``connect_timeout`` bounds each
     connection attempt, ``timeout`` the whole exchange (resolution, connection, TLS, request, answer).
     """
+    from requests.exceptions import RequestException, Timeout
+    from urllib3.exceptions import HTTPError
+
     started = time.monotonic()
     deadline = started + timeout
     allowed = _AllowList.parse(allow)
     target = _prepare(url, allowed, resolve_timeout=min(connect_timeout, timeout))
     guard = _Deadline(deadline - time.monotonic())
-    adapter = _PinnedAdapter(target, allowed, connect_timeout, deadline, guard, ssl_context)
-    session = requests.Session()
-    session.trust_env = False
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
+    session, connected = _pinned_session(target, allowed, connect_timeout, deadline, guard, ssl_context)
     pinned_url = f"{target.scheme}://{target.host_header}{target.path}"
     failure: SearchLibError | None = None
     try:
@@ -365,11 +372,11 @@ def guarded_request(
             return HTTPAnswer(response.status_code, dict(response.headers), raw)
     except UnsafeURLError:
         raise
-    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+    except (RequestException, HTTPError, OSError, ValueError) as exc:
         cause = _root_cause(exc)
-        if guard.fired or isinstance(exc, requests.Timeout) or isinstance(cause, (TimeoutError, socket.timeout)):
+        if guard.fired or isinstance(exc, Timeout) or isinstance(cause, (TimeoutError, socket.timeout)):
             failure = error(f"timed out after {timeout:g} s", code="timeout")
-        elif not adapter.connected:
+        elif not connected():
             failure = error(f"connection failed: {type(cause).__name__}: {cause}", code="connection_failed")
         else:
             failure = error(f"request failed: {type(cause).__name__}: {cause}", code="request_failed")

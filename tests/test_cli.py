@@ -129,6 +129,22 @@ def test_skip_mode_reports_bad_lines_and_repeated_ids(tmp_path: Path, capsys: py
     assert result["duplicates"] == ["a1"]
 
 
+def test_skip_mode_skips_hostile_lines_and_indexes_the_rest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    hostile = (
+        b'{"id": "deep", "name": "N", "extra": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+        b'{"id": "nan", "name": "N", "extra": {"peso": NaN}}',
+        b'{"id": "priced", "name": "N", "extra": {"price": 0}}',
+    )
+    path = write_jsonl(tmp_path / "hostile.jsonl", PRODUCTS, hostile)
+    code, result = run(capsys, "index", str(path), "--store", str(tmp_path / "s"), "--json", "--on-error", "skip")
+    assert code == 0 and result["indexed"] == 3
+    assert [(row["line"], row["code"]) for row in result["skipped"]] == [
+        (4, "too_deep"),
+        (5, "non_finite_number"),
+        (6, "reserved_extra_key"),
+    ]
+
+
 def test_a_non_utf8_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "latin1.jsonl"
     path.write_bytes('{"id": "1", "name": "Calção"}\n'.encode("latin-1"))

@@ -54,7 +54,7 @@ def test_openai_client_factory_for_the_assistant(local_server: StartServer, monk
     client.chat.completions.with_raw_response.create(model="m", messages=[{"role": "user", "content": "oi"}])
     (request,) = server.requests
     assert "authorization" not in request.headers and request.path == "/v1/chat/completions"
-    assert client.max_retries == 1 and client.timeout == 3.0
+    assert client.max_retries == 1 and client.timeout.read == 3.0 and client.timeout.connect == 3.0
 
     first, other = _redirecting_pair(local_server)
     keyed = openai_client(EmbedderSettings(provider="openai", model="e", base_url=f"{first.url}/v1", api_key=KEY))
@@ -126,3 +126,13 @@ def test_llm_writer_repr_and_errors_hide_url_credentials(local_server: StartServ
         writer.write(ProductFacts(name="Chaleira"))
     for shown in (str(caught.value), repr(writer)):
         assert "pa55word" not in shown and KEY not in shown
+
+
+def test_importing_the_library_does_not_import_the_http_clients() -> None:
+    """openai and requests load on first use: `import odoo_search_lib` stays fast for the CLI and Odoo workers."""
+    import subprocess
+    import sys
+
+    code = "import sys, odoo_search_lib.cache; print('openai' in sys.modules, 'requests' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]

@@ -26,7 +26,16 @@ Modules: :mod:`.facts` (value types, languages, prices), :mod:`.html` (plain tex
 from __future__ import annotations
 
 from .factcheck import FactChecker, fact_check
-from .facts import LANGUAGES, Description, DescriptionWriter, Finding, ProductFacts, format_price, normalise_language
+from .facts import (
+    LANGUAGES,
+    Description,
+    DescriptionWriter,
+    Finding,
+    FindingKind,
+    ProductFacts,
+    format_price,
+    normalise_language,
+)
 from .html import strip_html
 from .llm import LLMWriter
 from .template import TemplateWriter, fact_keywords
@@ -38,6 +47,7 @@ __all__ = [
     "DescriptionWriter",
     "FactChecker",
     "Finding",
+    "FindingKind",
     "LLMWriter",
     "ProductFacts",
     "TemplateWriter",

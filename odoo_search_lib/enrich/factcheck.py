@@ -155,7 +155,8 @@ class FactChecker:
                     self._loose.update(claim.values)
             self._words.update((kind, key) for kind, key, _start, _end in _word_claims(source))
             folded.append(_fold_in_place(source))
-        self._folded = " " + " ".join(folded) + " "
+        # The sources folded, as words separated by one space ("&", "+", "-" kept: "Black+Decker").
+        self._source_words = " " + " ".join(re.findall(r"[\w&+-]+", " ".join(folded))) + " "
 
     @classmethod
     def for_product(cls, facts: ProductFacts) -> FactChecker:
@@ -210,21 +211,13 @@ class FactChecker:
                 add(kind, start, end)
         folded = _fold_in_place(text)
         for match in _BRAND_RE.finditer(folded):
-            if text[match.start()].isupper() and f" {match.group()} " not in self._folded_words():
+            if text[match.start()].isupper() and f" {match.group()} " not in self._source_words:
                 add("brand", match.start(), match.end())
         for match in _MARKED_RE.finditer(text):
             name = _fold(match.group(1))
-            if f" {name} " not in self._folded_words():
+            if f" {name} " not in self._source_words:
                 add("brand", match.start(1), match.end(1))
         return sorted(found.values(), key=lambda finding: finding.start)
-
-    def _folded_words(self) -> str:
-        """The sources folded, every run of non-word characters but ``&+-`` made one space."""
-        cached = getattr(self, "_folded_words_cache", None)
-        if cached is None:
-            cached = " " + " ".join(re.findall(r"[\w&+-]+", self._folded)) + " "
-            self._folded_words_cache = cached
-        return cached
 
     def _supports(self, claim: _Claim) -> bool:
         if claim.kind == "price":

@@ -3,7 +3,7 @@
 Both sides use this package (modules: :mod:`.signing`, :mod:`.delivery`, :mod:`.retry`; the SSRF guard is
 :mod:`odoo_search_lib.ssrf`):
 
-* the emitter (the addon's webhook job) calls :func:`build_payload`, then :func:`deliver`
+* the emitter (the Odoo addon) calls :func:`build_payload`, then :func:`deliver`
   and, when a delivery fails, :func:`next_retry_delay` to schedule the next
   attempt with the *same* ``msg_id`` (the receiver's idempotency key);
 * receivers call :func:`verify` on the raw request body and headers.
