@@ -32,11 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     )
     if command in ("search", "eval"):
         parser.add_argument("--at", help="rules: the moment validity is judged at, ISO date or datetime (default now)")
-    if command == "search":
-        parser.add_argument("--type", action="append", choices=RULE_TYPES, help="rules: keep this type (repeatable)")
+    if command in ("search", "eval"):
         parser.add_argument(
             "--include-inactive", action="store_true", help="rules: also return expired and not yet valid rules"
         )
+    if command == "search":
+        parser.add_argument("--type", action="append", choices=RULE_TYPES, help="rules: keep this type (repeatable)")
     if command == "eval":
         parser.add_argument("--rules", help="rules: JSON Lines rule file (with --kind rule)")
 
@@ -136,7 +137,8 @@ def cmd_eval(args: argparse.Namespace, out: Any, settings_for: Any, progress: An
                 inactive[method] = 0
 
                 def ranker(text: str, method: str = method) -> list[str]:
-                    ids = index.search(text, at=at, limit=10, method=method).ids()
+                    found = index.search(text, at=at, limit=10, method=method, include_inactive=args.include_inactive)
+                    ids = found.ids()
                     inactive[method] += sum(status.get(rule_id) != "active" for rule_id in ids[:TOP])
                     return ids
 

@@ -386,3 +386,20 @@ def test_eval_on_the_sample_meets_the_targets(capsys: pytest.CaptureFixture[str]
     hybrid = result["methods"]["hybrid"]
     assert hybrid["hit@3"] >= 0.95 and hybrid["ndcg@5"] >= 0.85
     assert result["inactive_in_top5"] == {"hybrid": 0}
+
+
+def test_cli_eval_shape_and_the_inactive_count(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rules = write_jsonl(tmp_path / "rules.jsonl", RULES)
+    queries = tmp_path / "q.tsv"
+    queries.write_text("q1\tcupom black friday\nq2\tdesconto no pix\n", encoding="utf-8")
+    qrels = tmp_path / "qrels.tsv"
+    qrels.write_text("q1\t0\tcyber\t2\nq2\t0\tpix\t2\n", encoding="utf-8")
+    common = ["eval", "--kind", "rule", "--rules", str(rules), "--queries", str(queries), "--qrels", str(qrels)]
+    code, result = run(capsys, *common, "--at", AT, "--method", "bm25", "--json")
+    assert code == 0 and result["queries"] == 2 and set(result["methods"]) == {"bm25"}
+    assert {"ndcg@10", "recall@10", "mrr@10", "hit@10", "ndcg@5", "hit@3"} <= set(result["methods"]["bm25"])
+    assert result["inactive_in_top5"] == {"bm25": 0} and result["active_rules"] == 4
+    code, result = run(capsys, *common, "--at", AT, "--method", "bm25", "--include-inactive", "--json")
+    assert code == 0 and result["inactive_in_top5"]["bm25"] >= 1  # "black" matches q1 once the filter is off
+    code, result = run(capsys, "eval", "--kind", "rule", "--queries", str(queries), "--qrels", str(qrels), "--json")
+    assert code == 2 and result["error"]["code"] == "invalid_argument"
