@@ -53,7 +53,8 @@ class Filters:
     category below it. ``price_min``/``price_max`` bound the price (documents without a price are
     left out by either bound). User input (a JSON object, CLI ``key=value`` strings) becomes a
     ``Filters`` through :func:`odoo_search_lib.search.parse_filters`, which refuses unknown keys and
-    values of the wrong type with :class:`QueryError`.
+    values of the wrong type with :class:`QueryError`. ``valid_at`` (seconds since the epoch) keeps business
+    rules valid at that moment; ``rule_types`` keeps business rules of those types.
     """
 
     company_ids: tuple[int, ...] | None = None
@@ -63,6 +64,8 @@ class Filters:
     in_stock: bool | None = None
     published: bool | None = None
     kind: str | None = None
+    valid_at: float | None = None
+    rule_types: tuple[str, ...] | None = None
 
     def is_empty(self) -> bool:
         return all(value is None for value in self.__dict__.values())
