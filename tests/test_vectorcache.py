@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -484,3 +485,22 @@ def test_a_query_does_not_wait_for_a_build_in_the_same_process(tmp_path: Path) -
             release.set()
             build.join(60)
         assert index.count() == 64
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux behaviour")
+def test_embedding_threads_run_at_a_lower_priority_than_the_caller() -> None:
+    seen: list[int] = []
+
+    class Recording(HashingEmbedder):
+        def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+            seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            return super().embed_documents(texts)
+
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    texts = [f"texto {i}" for i in range(64)]
+    EmbeddingJob(Recording(), texts, workers=2, nice=5).result()
+    assert seen and all(value == min(19, mine + 5) for value in seen)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine  # the caller is untouched
+    seen.clear()
+    EmbeddingJob(Recording(), texts, workers=2, nice=0).result()
+    assert seen and all(value == mine for value in seen)
