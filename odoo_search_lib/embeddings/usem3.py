@@ -8,6 +8,9 @@ Its matrix products run with one BLAS thread (``threads=1``, applied through
 ``threadpoolctl``): the micro-batches are small, so OpenBLAS's own threads mostly
 spin, and indexing gets both cores from two embedding threads instead (the
 forward pass releases the GIL; see :mod:`odoo_search_lib.embeddings.parallel`).
+The BLAS thread count is process-wide and ``threadpoolctl`` sets and restores it
+around each call, so two overlapping calls may briefly restore the default for
+the other: that changes speed, never the vectors.
 """
 
 from __future__ import annotations
