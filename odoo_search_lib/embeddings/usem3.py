@@ -10,7 +10,7 @@ spin, and indexing gets both cores from two embedding threads instead (the
 forward pass releases the GIL; see :mod:`odoo_search_lib.embeddings.parallel`).
 The BLAS thread count is process-wide and ``threadpoolctl`` sets and restores it
 around each call, so two overlapping calls may briefly restore the default for
-the other: that changes speed, never the vectors.
+the other: that changes speed (and at most the last bits of a float sum), not results.
 """
 
 from __future__ import annotations
