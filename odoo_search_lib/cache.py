@@ -319,6 +319,14 @@ class TwoLevelCache:
         """Store ``vector`` as float32 (with its shape) in both levels."""
         self.set(key, encode_vector(vector))
 
+    def call_redis(self, operation: Callable[[Any], object]) -> object:
+        """Run ``operation(client)`` on Redis through the circuit breaker; ``None`` if Redis is off, skipped or failed.
+
+        For batches (pipelines) the single-key methods above cannot express; level 1 is not involved.
+        """
+        result = self._call(operation)
+        return None if result is _NO_ANSWER else result
+
     def stats(self) -> dict[str, object]:
         """Level 1 counters plus Redis hits, misses, errors and state."""
         return {

