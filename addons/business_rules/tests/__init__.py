@@ -1,0 +1,2 @@
+from . import test_business_rule
+from . import test_controller
