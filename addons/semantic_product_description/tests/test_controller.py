@@ -187,6 +187,9 @@ class TestProductSearchRoute(SemanticSearchTestMixin, HttpCase):
     def test_global_rpc_key_is_refused(self):
         # a key of Preferences > Account Security has full XML-RPC power: not for this API
         self._assert_error(self._post({"query": "toaster"}, key=self.global_key), 401, "invalid_api_key")
+        # hostile keys: the real key's index with a huge or non-ASCII tail reads as a wrong key
+        for hostile in (self.api_key + "0" * 10000, self.api_key[:8] + "é" * 40, self.api_key + "\x00"):
+            self._assert_error(self._post({"query": "toaster"}, key=hostile), 401, "invalid_api_key")
         other_scope = self.env["res.users.apikeys"].with_user(self.api_user).sudo()._generate("other", "x", None)
         self._assert_error(self._post({"query": "toaster"}, key=other_scope), 401, "invalid_api_key")
 
