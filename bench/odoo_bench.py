@@ -287,7 +287,7 @@ def bench_edit_to_visible(run: Run, setup: dict) -> dict:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"products not indexed after 300 s:\n{tail(run.tmp / 'server.log')}")
             time.sleep(0.25)
-        auth = {"Authorization": f"Bearer {setup['api_key']}"}
+        auth = {"Authorization": f"Bearer {setup['search_key']}"}
         url = base + "/api/v1/products/search"
 
         def top_hit(word: str):
@@ -413,7 +413,10 @@ def _shell_setup(env, params):
     for key, value in params["config"].items():
         icp.set_param(PARAM_PREFIX + key, value)
     admin = env.ref("base.user_admin")
-    api_key = env["res.users.apikeys"].with_user(admin).sudo()._generate(None, "odoo_bench", None)
+    keys = env["res.users.apikeys"].with_user(admin).sudo()
+    # a global key for JSON-RPC; the search API only takes keys of its own scope
+    api_key = keys._generate(None, "odoo_bench", None)
+    search_key = keys._generate("semantic_search", "odoo_bench search", None)
     categories = {}
     for path in params["categories"]:
         parent = env.ref("product.product_category_all")
@@ -424,7 +427,7 @@ def _shell_setup(env, params):
             )
         categories[path] = parent.id
     env.cr.commit()
-    _emit({"api_key": api_key, "login": admin.login, "categories": categories})
+    _emit({"api_key": api_key, "search_key": search_key, "login": admin.login, "categories": categories})
 
 
 def _open_jobs_done(env, domain=()):

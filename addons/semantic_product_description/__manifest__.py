@@ -28,6 +28,7 @@
         "views/semantic_reindex_run_views.xml",
         "views/semantic_webhook_endpoint_views.xml",
         "views/semantic_webhook_delivery_views.xml",
+        "wizards/semantic_api_key_wizard_views.xml",
         "views/res_config_settings_views.xml",
         "wizards/semantic_description_wizard_views.xml",
         "wizards/semantic_webhook_secret_wizard_views.xml",

@@ -13,15 +13,19 @@ reverse proxy limit in front for a hard global cap.
 
 import threading
 import time
+from collections import OrderedDict
 
 _MAX_BUCKETS = 10_000
 
 
 class TokenBucketLimiter:
-    def __init__(self, clock=time.monotonic):
+    """Token buckets keyed by string; at most ``max_buckets`` are kept, the least recently used go first."""
+
+    def __init__(self, clock=time.monotonic, max_buckets=_MAX_BUCKETS):
         self._clock = clock
+        self._max_buckets = max_buckets
         self._lock = threading.Lock()
-        self._buckets = {}
+        self._buckets = OrderedDict()
 
     def allow(self, key, rate):
         """Take a token from ``key``'s bucket; ``False`` when it is empty. ``rate <= 0`` disables the limit."""
@@ -36,9 +40,12 @@ class TokenBucketLimiter:
             allowed = tokens >= 1.0
             if allowed:
                 tokens -= 1.0
-            if len(self._buckets) >= _MAX_BUCKETS and key not in self._buckets:
-                self._evict(now)
             self._buckets[key] = (tokens, now, bucket_rate)
+            self._buckets.move_to_end(key)
+            while len(self._buckets) > self._max_buckets:
+                # the least recently used bucket; an empty bucket in use stays, so a guesser
+                # cannot refill its own bucket by creating many others
+                self._buckets.popitem(last=False)
             return allowed
 
     def available(self, key, rate):
@@ -63,13 +70,6 @@ class TokenBucketLimiter:
         if tokens >= 1.0:
             return 1
         return max(1, int((1.0 - tokens) * 60.0 / rate + 0.999))
-
-    def _evict(self, now):
-        # Drop buckets idle for more than a minute (they are full again anyway).
-        for key in [key for key, (_t, updated, _r) in self._buckets.items() if now - updated > 60]:
-            del self._buckets[key]
-        if len(self._buckets) >= _MAX_BUCKETS:
-            self._buckets.clear()
 
     def reset(self):
         with self._lock:

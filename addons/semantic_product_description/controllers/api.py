@@ -3,10 +3,13 @@
 """What every JSON route of the semantic addons shares: API-key authentication, rate limits,
 body parsing and the one error contract.
 
-Authentication is an Odoo API key (``res.users.apikeys``, Preferences >
-Account Security) sent as ``Authorization: Bearer <key>``. The routes are
-``auth="none"`` and check the key themselves with the same call Odoo's
-``auth="bearer"`` uses, because ``auth="bearer"``:
+Authentication is an Odoo API key (``res.users.apikeys``) of a dedicated
+scope, sent as ``Authorization: Bearer <key>``; keys come from the addon's
+*Generate API key* wizard, never from *Preferences > Account Security* (those
+are global ``rpc`` keys with the user's full XML-RPC power, and are refused).
+The key's user must also belong to a group (Semantic Search / User by default).
+The routes are ``auth="none"`` and check the key themselves, because
+``auth="bearer"``:
 
 - answers a missing or wrong key with werkzeug's HTML 401/403 pages, not the
   API's JSON error shape, and
@@ -21,6 +24,8 @@ from :class:`JsonApi`.
 import json
 import logging
 import re
+
+from werkzeug.http import parse_options_header
 
 from odoo.exceptions import AccessDenied, AccessError, UserError
 from odoo.http import request
@@ -44,6 +49,11 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_QUERY_CHARS = 1000
 #: Failed authentications allowed per client address and minute (slows key guessing).
 AUTH_FAILURES_PER_MINUTE = 30
+#: API-key scopes of the search API: the whole readable catalogue, or published products only.
+API_KEY_SCOPE = "semantic_search"
+API_KEY_SCOPE_PUBLISHED = "semantic_search_published"
+#: The group a key's user needs, by default.
+API_GROUP = "semantic_product_description.semantic_product_description_group_user"
 _BEARER_RE = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
 
 
@@ -92,6 +102,19 @@ def error_for(exc):
     return 500, "internal_error", "Internal error."
 
 
+def method_not_allowed(allowed):
+    """The JSON 405 of a route that only serves ``allowed`` methods (routes accept every method
+    and call this themselves: Odoo answers a route's ``methods`` mismatch with an HTML page)."""
+    return error_response(
+        ApiError(
+            405,
+            "method_not_allowed",
+            f"Use {' or '.join(allowed)} on this route.",
+            [("Allow", ", ".join(allowed))],
+        )
+    )
+
+
 def json_response(data, status=200, headers=None):
     headers = [("Cache-Control", "no-store"), *(headers or [])]
     return request.make_json_response(data, status=status, headers=headers)
@@ -110,26 +133,52 @@ def error_response(exc):
 class JsonApi:
     """The steps of a JSON route: authenticate, rate-limit, read the body."""
 
-    def _authenticate(self):
-        """The uid of the API key in ``Authorization: Bearer``; switches the request to that user."""
-        header = request.httprequest.headers.get("Authorization", "")
-        match = _BEARER_RE.match(header)
-        if not match:
+    def _authenticate(self, scope=API_KEY_SCOPE, group=API_GROUP):
+        """The uid of the API key in ``Authorization: Bearer``; switches the request to that user.
+
+        ``scope`` is the key scope this route accepts (a string, or a tuple of accepted scopes);
+        ``group`` the XML id of a group the key's user must have (``None``: no group needed).
+        """
+        return self._authenticate_key(scope, group)[0]
+
+    def _authenticate_key(self, scope=API_KEY_SCOPE, group=API_GROUP):
+        """``(uid, scope of the key)``: :meth:`_authenticate` for routes whose answer depends on the scope."""
+        key = self._bearer_token()
+        if not key:
             raise ApiError(401, "missing_api_key", 'Send an Odoo API key as "Authorization: Bearer <key>".')
-        address = request.httprequest.remote_addr or "unknown"
-        failures_key = f"{request.db}:auth-failures:{address}"
-        uid = request.env["res.users.apikeys"]._check_credentials(scope="rpc", key=match.group(1))
-        if not uid:
-            # Only failures are limited: a guesser behind the same address (a proxy) must not lock
-            # out valid keys. Behind a reverse proxy, set proxy_mode so the address is the client's.
-            if not limiter.allow(failures_key, AUTH_FAILURES_PER_MINUTE):
-                retry_after = str(limiter.retry_after(failures_key, AUTH_FAILURES_PER_MINUTE))
-                raise ApiError(429, "rate_limited", "Too many failed authentications.", [("Retry-After", retry_after)])
-            raise ApiError(401, "invalid_api_key", "The API key is invalid, expired or revoked.")
+        self._check_auth_failures()
+        scopes = (scope,) if isinstance(scope, str) else tuple(scope)
+        found = request.env["res.users.apikeys"]._semantic_check_scoped_key(scopes, key)
+        if not found:
+            self._count_auth_failure()
+            raise ApiError(401, "invalid_api_key", "The API key is invalid, expired, revoked or not for this API.")
+        uid, key_scope = found
         request.update_env(user=uid)
+        if group and not request.env.user.has_group(group):
+            raise ApiError(403, "forbidden", "This API key's user lacks the group this API needs.")
         # names are answered in the key user's language, not the anonymous request's
         request.update_context(lang=request.env.user.lang or "en_US")
-        return uid
+        return uid, key_scope
+
+    def _bearer_token(self):
+        """The token of ``Authorization: Bearer <token>``, or ``None``."""
+        match = _BEARER_RE.match(request.httprequest.headers.get("Authorization", ""))
+        return match.group(1) if match else None
+
+    def _auth_failures_key(self):
+        # Behind a reverse proxy, set proxy_mode so the address is the client's.
+        return f"{request.db}:auth-failures:{request.httprequest.remote_addr or 'unknown'}"
+
+    def _check_auth_failures(self):
+        """429 once this address spent its failed authentications: called *before* a credential is
+        verified, so that a correct guess is not confirmed (nor any key verified) until the bucket refills."""
+        key = self._auth_failures_key()
+        if not limiter.available(key, AUTH_FAILURES_PER_MINUTE):
+            retry_after = str(limiter.retry_after(key, AUTH_FAILURES_PER_MINUTE))
+            raise ApiError(429, "rate_limited", "Too many failed authentications.", [("Retry-After", retry_after)])
+
+    def _count_auth_failure(self):
+        limiter.allow(self._auth_failures_key(), AUTH_FAILURES_PER_MINUTE)
 
     def _check_rate_limit(self, key):
         rate = request.env["semantic.search.service"].sudo()._get_param_int("api_rate_limit")
@@ -139,6 +188,9 @@ class JsonApi:
 
     def _read_json_body(self):
         httprequest = request.httprequest
+        mimetype, _options = parse_options_header(httprequest.headers.get("Content-Type", ""))
+        if mimetype != "application/json" and not (mimetype.startswith("application/") and mimetype.endswith("+json")):
+            raise ApiError(415, "unsupported_media_type", 'Send the body as JSON ("Content-Type: application/json").')
         if (httprequest.content_length or 0) > MAX_BODY_BYTES:
             raise ApiError(413, "body_too_large", f"The request body exceeds {MAX_BODY_BYTES} bytes.")
         raw = httprequest.get_data(cache=False)

@@ -11,3 +11,4 @@ from . import product_tag
 from . import product_attribute
 from . import product_attribute_value
 from . import res_config_settings
+from . import res_users_apikeys

@@ -72,6 +72,12 @@ class ResConfigSettings(models.TransientModel):
     semantic_api_rate_limit = fields.Integer(
         string="API Requests per Minute per Key", config_parameter=PARAM_PREFIX + "api_rate_limit", default=60
     )
+    semantic_health_token = fields.Char(
+        string="Health Token",
+        config_parameter=PARAM_PREFIX + "health_token",
+        groups="base.group_system",
+        help="Monitoring sends it as Authorization: Bearer to GET /api/v1/health/ready. Empty: readiness is off.",
+    )
     semantic_description_writer = fields.Selection(
         selection=[("template", "Template (offline)"), ("llm", "Language model")],
         string="Description Writer",

@@ -70,6 +70,8 @@ DEFAULTS = {
     "language": "",
     "describe_sync_limit": "10",
     "api_rate_limit": "60",
+    # readiness details of /api/v1/health/ready (empty: off)
+    "health_token": "",
     # comma-separated hosts, IP addresses or CIDR networks webhooks may reach although internal
     "webhook_allowlist": "",
     "webhook_timeout": "15",

@@ -1,14 +1,27 @@
 # Copyright 2025 Odoo Search Lib contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import base64
+import dataclasses
+import io
 import json
 
-from odoo.tests import HttpCase, new_test_user, tagged
+from PIL import Image
+
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import BaseCase, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from ..rate_limit import limiter
+from ..rate_limit import TokenBucketLimiter, limiter
 from .common import SemanticSearchTestMixin, free_port
 
 SEARCH_URL = "/api/v1/products/search"
+
+
+def _png():
+    """A 1x1 PNG, base64-encoded as Odoo's image fields take it."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(buffer, "PNG")
+    return base64.b64encode(buffer.getvalue())
 
 
 @tagged("post_install", "-at_install")
@@ -22,11 +35,18 @@ class TestProductSearchRoute(SemanticSearchTestMixin, HttpCase):
         cls.api_user = new_test_user(
             cls.env,
             login="spd_api",
-            groups="base.group_user",
+            groups="base.group_user,semantic_product_description.semantic_product_description_group_user",
             company_id=cls.company_a.id,
             company_ids=[cls.company_a.id],
         )
-        cls.api_key = cls.env["res.users.apikeys"].with_user(cls.api_user).sudo()._generate(None, "search tests", None)
+        keys = cls.env["res.users.apikeys"].with_user(cls.api_user).sudo()
+        cls.api_key = keys._generate("semantic_search", "search tests", None)
+        cls.global_key = keys._generate(None, "full rpc", None)
+        cls.published_key = keys._generate("semantic_search_published", "chat bot", None)
+        cls.no_group_user = new_test_user(cls.env, login="spd_nogroup", groups="base.group_user")
+        cls.no_group_key = (
+            cls.env["res.users.apikeys"].with_user(cls.no_group_user).sudo()._generate("semantic_search", "x", None)
+        )
         cls.product_a = cls._create_product("Pelican Toaster", company_id=cls.company_a.id, list_price=120.0)
         cls.product_b = cls._create_product("Pelican Toaster", company_id=cls.company_b.id)
         cls.shared = cls._create_product("Pelican Toaster Deluxe", list_price=300.0)
@@ -66,7 +86,7 @@ class TestProductSearchRoute(SemanticSearchTestMixin, HttpCase):
         self.assertEqual(item["name"], "Pelican Toaster")
         self.assertEqual(item["list_price"], 120.0)
         self.assertEqual(item["currency"], self.product_a.currency_id.name)
-        self.assertEqual(item["category"], "All > Kitchen")
+        self.assertEqual(item["category"], "All / Kitchen")
         self.assertIs(item["in_stock"], True)
         self.assertGreater(item["score"], 0)
         self.assertTrue(set(item["scores"]) <= {"dense", "bm25", "chars"})
@@ -150,8 +170,79 @@ class TestProductSearchRoute(SemanticSearchTestMixin, HttpCase):
         self._assert_error(self._post(None, raw=body), 413, "body_too_large")
 
     def test_wrong_method(self):
-        response = self.url_open(SEARCH_URL, headers={"Authorization": f"Bearer {self.api_key}"})
-        self.assertIn(response.status_code, (404, 405))
+        for method in ("GET", "PUT", "DELETE"):
+            response = self.opener.request(
+                method, self.base_url() + SEARCH_URL, headers={"Authorization": f"Bearer {self.api_key}"}, timeout=30
+            )
+            self._assert_error(response, 405, "method_not_allowed")
+            self.assertEqual(response.headers["Allow"], "POST")
+
+    def test_form_encoded_body(self):
+        for content_type in ("application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x"):
+            response = self._post(None, raw="query=toaster", headers={"Content-Type": content_type})
+            self._assert_error(response, 415, "unsupported_media_type")
+        response = self._post({"query": "toaster"}, headers={"Content-Type": "application/json; charset=utf-8"})
+        self.assertEqual(response.status_code, 200, response.text)
+
+    def test_global_rpc_key_is_refused(self):
+        # a key of Preferences > Account Security has full XML-RPC power: not for this API
+        self._assert_error(self._post({"query": "toaster"}, key=self.global_key), 401, "invalid_api_key")
+        # hostile keys: the real key's index with a huge or non-ASCII tail reads as a wrong key
+        for hostile in (self.api_key + "0" * 10000, self.api_key[:8] + "é" * 40, self.api_key + "\x00"):
+            self._assert_error(self._post({"query": "toaster"}, key=hostile), 401, "invalid_api_key")
+        other_scope = self.env["res.users.apikeys"].with_user(self.api_user).sudo()._generate("other", "x", None)
+        self._assert_error(self._post({"query": "toaster"}, key=other_scope), 401, "invalid_api_key")
+
+    def test_key_user_needs_the_group(self):
+        self._assert_error(self._post({"query": "toaster"}, key=self.no_group_key), 403, "forbidden")
+
+    def test_published_key_sees_published_products_only(self):
+        # the index says the deluxe toaster is unpublished (what website_sale's flag would say)
+        service = self.env["semantic.search.service"]
+        document = service._product_document(self.shared)
+        service._get_index().upsert([dataclasses.replace(document, published=False)])
+        ids = [item["id"] for item in self._post({"query": "pelican toaster"}).json()["results"]]
+        self.assertIn(self.shared.id, ids)
+        response = self._post({"query": "pelican toaster"}, key=self.published_key)
+        self.assertEqual(response.status_code, 200, response.text)
+        ids = [item["id"] for item in response.json()["results"]]
+        self.assertIn(self.product_a.id, ids)
+        self.assertNotIn(self.shared.id, ids)
+        # the caller cannot widen it
+        response = self._post({"query": "pelican toaster", "filters": {"published": False}}, key=self.published_key)
+        self._assert_error(response, 400, "unknown_filter")
+
+    def test_api_key_wizard(self):
+        wizard = (
+            self.env["semantic.api.key.wizard"]
+            .with_user(self.api_user)
+            .create({"name": "chat", "expiration_date": "2999-01-01 00:00:00"})
+        )
+        with self.assertRaisesRegex(ValidationError, "cannot exceed"):
+            wizard.action_generate()  # Odoo's duration limit applies to a user's own key
+        admin = self.env.ref("base.user_admin")
+        admin_wizard = (
+            self.env["semantic.api.key.wizard"]
+            .with_user(admin)
+            .create({"name": "chat", "user_id": self.api_user.id, "published_only": True})
+        )
+        action = admin_wizard.action_generate()
+        key = action["context"]["default_key"]
+        self.assertEqual(action["res_model"], "res.users.apikeys.show")
+        self.assertEqual(self._post({"query": "pelican toaster"}, key=key).status_code, 200)
+        stored = (
+            self.env["res.users.apikeys"].sudo().search([("user_id", "=", self.api_user.id), ("name", "=", "chat")])
+        )
+        self.assertEqual(stored.scope, "semantic_search_published")
+        # a user without the group gets no key, and a plain user makes none for others
+        with self.assertRaises(UserError):
+            self.env["semantic.api.key.wizard"].with_user(admin).create(
+                {"name": "x", "user_id": self.no_group_user.id}
+            ).action_generate()
+        with self.assertRaises(AccessError):
+            self.env["semantic.api.key.wizard"].with_user(self.api_user).create(
+                {"name": "x", "user_id": self.env.ref("base.user_admin").id, "expiration_date": "2030-01-01"}
+            ).action_generate()
 
     def test_rate_limit(self):
         self._set_params(api_rate_limit="2")
@@ -165,24 +256,134 @@ class TestProductSearchRoute(SemanticSearchTestMixin, HttpCase):
         statuses = [self._post({"query": "toaster"}, key="wrong-key-000000000000").status_code for _i in range(40)]
         self.assertEqual(statuses[0], 401)
         self.assertIn(429, statuses)
-        # a valid key still passes: a guesser behind the same address cannot lock out integrations
-        self.assertEqual(self._post({"query": "toaster"}).status_code, 200)
+        # checked before the key is verified: once the address spent its failures, even the
+        # right key is not confirmed (a guesser learns nothing until the bucket refills)
+        self._assert_error(self._post({"query": "toaster"}), 429, "rate_limited")
 
     def test_store_unavailable(self):
         self._set_params(store_mode="qdrant", qdrant_url=f"http://127.0.0.1:{free_port()}")
-        with mute_logger("odoo.addons.semantic_product_description.controllers.semantic_product_description"):
+        with mute_logger("odoo.addons.semantic_product_description.controllers.api"):
             response = self._post({"query": "toaster"})
         self._assert_error(response, 503, "store_unavailable")
         self.assertNotIn("127.0.0.1", response.text)
 
     def test_index_not_built(self):
         self._set_params(store_path=f"{self.store_dir}/empty")
-        with mute_logger("odoo.addons.semantic_product_description.controllers.semantic_product_description"):
+        with mute_logger("odoo.addons.semantic_product_description.controllers.api"):
             self._assert_error(self._post({"query": "toaster"}), 503, "index_not_built")
 
-    def test_health(self):
+    def test_health_liveness_is_cheap_and_public(self):
+        # a store that cannot be reached does not make the liveness answer fail or leak codes
+        self._set_params(store_mode="qdrant", qdrant_url=f"http://127.0.0.1:{free_port()}")
         response = self.url_open("/api/v1/health")
         self.assertEqual(response.status_code, 200, response.text)
-        self.assertEqual(response.json(), {"status": "ok", "index_built": True})
+        self.assertEqual(response.json(), {"status": "ok"})
+        self._assert_error(self.url_open("/api/v1/health", data="{}"), 405, "method_not_allowed")
+
+    def test_health_readiness_needs_the_token(self):
+        url = "/api/v1/health/ready"
+        self._assert_error(self.url_open(url), 404, "not_enabled")
+        self._set_params(health_token="s3cret-health-token")
+        self._assert_error(self.url_open(url), 401, "invalid_token")
+        for header in (
+            "Bearer wrong",
+            "Bearer s3cret-health-tokeñ",
+            "Basic s3cret-health-token",
+            "s3cret-health-token",
+        ):
+            self._assert_error(self.url_open(url, headers={"Authorization": header}), 401, "invalid_token")
+        self._assert_error(
+            self.url_open(url, headers={"Authorization": f"Bearer {self.api_key}"}), 401, "invalid_token"
+        )
+        headers = {"Authorization": "Bearer s3cret-health-token"}
+        response = self.url_open(url, headers=headers)
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(response.json()["index_built"], True)
         self._set_params(store_path=f"{self.store_dir}/empty")
-        self.assertEqual(self.url_open("/api/v1/health").json(), {"status": "ok", "index_built": False})
+        self.assertEqual(self.url_open(url, headers=headers).json()["index_built"], False)
+        self._set_params(store_mode="qdrant", qdrant_url=f"http://127.0.0.1:{free_port()}")
+        with mute_logger("odoo.addons.semantic_product_description.controllers.semantic_product_description"):
+            response = self.url_open(url, headers=headers)
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(response.json()["error"]["code"], "store_unavailable")
+
+    def test_category_convention_and_leaf(self):
+        clothes = self.env["product.category"].create({"name": "Roupas"})
+        shirts = self.env["product.category"].create({"name": "Camisetas", "parent_id": clothes.id})
+        shirt = self._create_product("Camiseta Pelican Algodao", categ_id=shirts.id, company_id=False)
+        self._run_jobs()
+        for category in (
+            "Roupas / Camisetas",
+            "Roupas > Camisetas",
+            " roupas  /  CAMISETAS ",
+            "Camisetas",
+            "camisetas",
+        ):
+            response = self._post({"query": "camiseta pelican", "filters": {"category": category}})
+            self.assertEqual(response.status_code, 200, (category, response.text))
+            ids = [item["id"] for item in response.json()["results"]]
+            self.assertEqual(ids, [shirt.id], category)
+        item = self._post({"query": "camiseta pelican", "filters": {"category": "Camisetas"}}).json()["results"][0]
+        self.assertEqual(item["category"], "Roupas / Camisetas")
+        # two categories of that name: the caller is told which paths exist
+        self.env["product.category"].create({"name": "Camisetas", "parent_id": self.category.id})
+        response = self._post({"query": "camiseta", "filters": {"category": "Camisetas"}})
+        self._assert_error(response, 400, "ambiguous_category")
+        self.assertIn("Roupas / Camisetas", response.json()["error"]["message"])
+        self.assertEqual(self._post({"query": "x", "filters": {"category": "Nope"}}).json()["results"], [])
+        for hostile in (" > ", "/", "Roupas / / > ", "%", "' OR 1=1 --"):
+            response = self._post({"query": "camiseta", "filters": {"category": hostile}})
+            self.assertEqual(response.status_code, 200, (hostile, response.text))
+            self.assertEqual(response.json()["results"], [], hostile)
+        for hostile in (42, ["Roupas"], "x" * 501, ""):
+            response = self._post({"query": "camiseta", "filters": {"category": hostile}})
+            self._assert_error(response, 400, "invalid_filter")
+
+    def test_booleans_must_be_json_booleans(self):
+        for value in ("false", "true", 0, 1, "yes", [], {}):
+            response = self._post({"query": "toaster", "filters": {"in_stock": value}})
+            self._assert_error(response, 400, "invalid_filter")
+            self._assert_error(self._post({"query": "toaster", "variants": value}), 400, "invalid_variants")
+        self.assertEqual(self._post({"query": "toaster", "filters": {"in_stock": True}}).status_code, 200)
+
+    def test_results_carry_what_a_client_needs(self):
+        self.product_a.with_context(semantic_search_no_enqueue=True).write(
+            {"default_code": "PEL-1", "description_sale": "Torradeira " + "muito boa " * 60, "image_1920": _png()}
+        )
+        response = self._post({"query": "pelican toaster"})
+        item = next(item for item in response.json()["results"] if item["id"] == self.product_a.id)
+        self.assertEqual(item["default_code"], "PEL-1")
+        self.assertTrue(item["description"].startswith("Torradeira muito boa"))
+        self.assertLessEqual(len(item["description"]), 301)
+        self.assertNotIn("variants", item)
+        published = "is_published" in self.product_a._fields
+        self.assertEqual(item["website_url"] is not None, published)
+        self.assertEqual(item["image_url"] is not None, published)
+        # variants on request, each with its own price and stock
+        red = self.product_a.attribute_line_ids.filtered(lambda line: line.attribute_id == self.color)
+        red.product_template_value_ids.filtered(lambda value: value.name == "Red").price_extra = 10.0
+        response = self._post({"query": "pelican toaster", "variants": True})
+        item = next(item for item in response.json()["results"] if item["id"] == self.product_a.id)
+        self.assertEqual(len(item["variants"]), len(self.product_a.product_variant_ids))
+        prices = {variant["attributes"]["Colour"]: variant["price"] for variant in item["variants"]}
+        self.assertEqual(prices, {"Red": 130.0, "Blue": 120.0})
+        self.assertTrue(all(variant["in_stock"] is True for variant in item["variants"]))
+        self.assertEqual({variant["id"] for variant in item["variants"]}, set(self.product_a.product_variant_ids.ids))
+
+
+@tagged("post_install", "-at_install")
+class TestRateLimiter(BaseCase):
+    def test_least_recently_used_buckets_are_evicted(self):
+        now = [0.0]
+        buckets = TokenBucketLimiter(clock=lambda: now[0], max_buckets=3)
+        self.assertTrue(buckets.allow("guesser", 1))
+        self.assertFalse(buckets.allow("guesser", 1))
+        for key in ("a", "b"):
+            buckets.allow(key, 1)
+        self.assertFalse(buckets.allow("guesser", 1))  # used again: the most recent
+        buckets.allow("c", 1)  # one bucket too many: "a" (least recently used) goes
+        self.assertFalse(buckets.allow("guesser", 1), "a full table must not reset the guesser's bucket")
+        self.assertTrue(buckets.allow("a", 1))
+        for index in range(100):
+            buckets.allow(f"flood-{index}", 1)
+        self.assertLessEqual(len(buckets._buckets), 3)

@@ -1,2 +1,3 @@
 from . import semantic_description_wizard
 from . import semantic_webhook_secret_wizard
+from . import semantic_api_key_wizard
