@@ -2,10 +2,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """``POST /api/v1/business-rules/sync`` and ``POST /api/v1/business-rules/search``.
 
-Same authentication (an Odoo API key as Bearer token), rate limit, body rules and
-error contract as the product search API (``semantic_product_description``'s
-``controllers/api.py``). Sync needs write access to rules (Sales / Administrator);
-search returns only the rules the key's user may read, in its companies.
+Same authentication (an Odoo API key of the ``semantic_search`` scope as Bearer token, made
+with *Semantic Search > Generate API Key*), rate limit, body rules and error contract as the
+product search API (``semantic_product_description``'s ``controllers/api.py``). Sync needs
+Sales / Administrator; search Sales / User and returns only the rules the key's user may
+read, in its companies.
 """
 
 import time
@@ -15,6 +16,7 @@ from odoo.exceptions import AccessError
 from odoo.http import request
 
 from odoo.addons.semantic_product_description.controllers.api import (
+    API_KEY_SCOPE,
     MAX_QUERY_CHARS,
     ApiError,
     JsonApi,
@@ -25,6 +27,9 @@ from odoo.addons.semantic_product_description.controllers.api import (
 from odoo_search_lib import StoreLockedError, StoreUnavailableError
 
 _SEARCH_FIELDS = frozenset({"query", "limit", "types", "at", "include_inactive"})
+#: Keys of the semantic search API (scope ``semantic_search``); who may do what is Sales' groups.
+SEARCH_GROUP = "sales_team.group_sale_salesman"
+SYNC_GROUP = "sales_team.group_sale_manager"
 
 
 class BusinessRulesController(http.Controller, JsonApi):
@@ -39,7 +44,7 @@ class BusinessRulesController(http.Controller, JsonApi):
     )
     def business_rules_sync(self, **_params):
         try:
-            uid = self._authenticate()
+            uid = self._authenticate(scope=API_KEY_SCOPE, group=SYNC_GROUP)
             self._check_rate_limit(f"{request.db}:{uid}")
             body = self._read_json_body()
             if body:
@@ -72,7 +77,7 @@ class BusinessRulesController(http.Controller, JsonApi):
     def business_rules_search(self, **_params):
         started = time.perf_counter()
         try:
-            uid = self._authenticate()
+            uid = self._authenticate(scope=API_KEY_SCOPE, group=SEARCH_GROUP)
             self._check_rate_limit(f"{request.db}:{uid}")
             body = self._read_json_body()
             results = self._search_rules(body)

@@ -26,7 +26,7 @@ class TestBusinessRulesRoutes(BusinessRulesTestMixin, HttpCase):
             user = new_test_user(
                 cls.env, login=login, groups=groups, company_id=cls.company_a.id, company_ids=[cls.company_a.id]
             )
-            return cls.env["res.users.apikeys"].with_user(user).sudo()._generate(None, login, None)
+            return cls.env["res.users.apikeys"].with_user(user).sudo()._generate("semantic_search", login, None)
 
         cls.manager_key = key_for("br_manager", "base.group_user,sales_team.group_sale_manager")
         cls.salesman_key = key_for("br_salesman", "base.group_user,sales_team.group_sale_salesman")
@@ -109,6 +109,10 @@ class TestBusinessRulesRoutes(BusinessRulesTestMixin, HttpCase):
         self._assert_error(self._post(SEARCH_URL, {"query": "frete"}, key=False), 401, "missing_api_key")
         self._assert_error(self._post(SEARCH_URL, {"query": "frete"}, key="nope"), 401, "invalid_api_key")
         self._assert_error(self._post(SEARCH_URL, {"query": "frete"}, key=self.plain_key), 403, "forbidden")
+        # a global (XML-RPC) key of a Sales user is not a key of this API
+        user = self.env["res.users"].search([("login", "=", "br_salesman")])
+        global_key = self.env["res.users.apikeys"].with_user(user).sudo()._generate(None, "global", None)
+        self._assert_error(self._post(SEARCH_URL, {"query": "frete"}, key=global_key), 401, "invalid_api_key")
 
     # sync
 
