@@ -17,7 +17,6 @@ from odoo.http import request
 
 from odoo.addons.semantic_product_description.controllers.api import (
     API_KEY_SCOPE,
-    MAX_QUERY_CHARS,
     ApiError,
     JsonApi,
     error_response,
@@ -88,19 +87,7 @@ class BusinessRulesController(http.Controller, JsonApi):
         return json_response({"results": results, "took_ms": round((time.perf_counter() - started) * 1000, 2)})
 
     def _search_rules(self, body):
-        unknown = sorted(set(body) - _SEARCH_FIELDS)
-        if unknown:
-            raise ApiError(
-                400, "unknown_field", f"Unknown field {unknown[0]!r} (known: {', '.join(sorted(_SEARCH_FIELDS))})."
-            )
-        query = body.get("query")
-        if not isinstance(query, str) or not query.strip():
-            raise ApiError(400, "invalid_query", '"query" must be a non-empty string.')
-        if len(query) > MAX_QUERY_CHARS:
-            raise ApiError(400, "query_too_long", f'"query" is longer than {MAX_QUERY_CHARS} characters.')
-        limit = body.get("limit", 5)
-        if isinstance(limit, bool) or not isinstance(limit, int):
-            raise ApiError(400, "invalid_limit", '"limit" must be an integer.')
+        query, limit = self._query_and_limit(body, _SEARCH_FIELDS, default_limit=5)
         types = body.get("types")
         if types is not None and (not isinstance(types, list) or not all(isinstance(t, str) for t in types)):
             raise ApiError(400, "invalid_types", '"types" must be a list of rule types.')

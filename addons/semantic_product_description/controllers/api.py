@@ -133,6 +133,23 @@ def error_response(exc):
 class JsonApi:
     """The steps of a JSON route: authenticate, rate-limit, read the body."""
 
+    def _query_and_limit(self, body, known_fields, default_limit):
+        """Refuse unknown fields, then ``(query, limit)`` of a search body (limit not yet capped)."""
+        unknown = sorted(set(body) - set(known_fields))
+        if unknown:
+            raise ApiError(
+                400, "unknown_field", f"Unknown field {unknown[0]!r} (known: {', '.join(sorted(known_fields))})."
+            )
+        query = body.get("query")
+        if not isinstance(query, str) or not query.strip():
+            raise ApiError(400, "invalid_query", '"query" must be a non-empty string.')
+        if len(query) > MAX_QUERY_CHARS:
+            raise ApiError(400, "query_too_long", f'"query" is longer than {MAX_QUERY_CHARS} characters.')
+        limit = body.get("limit", default_limit)
+        if isinstance(limit, bool) or not isinstance(limit, int):
+            raise ApiError(400, "invalid_limit", '"limit" must be an integer.')
+        return query, limit
+
     def _authenticate(self, scope=API_KEY_SCOPE, group=API_GROUP):
         """The uid of the API key in ``Authorization: Bearer``; switches the request to that user.
 

@@ -23,7 +23,6 @@ from odoo_search_lib.store.base import category_key
 from .api import (
     API_KEY_SCOPE,
     API_KEY_SCOPE_PUBLISHED,
-    MAX_QUERY_CHARS,
     ApiError,
     JsonApi,
     error_for,
@@ -109,19 +108,7 @@ class SemanticProductSearchController(http.Controller, JsonApi):
             raise ApiError(401, "invalid_token", 'Send the health token as "Authorization: Bearer <token>".')
 
     def _parse_search_body(self, body):
-        unknown = sorted(set(body) - _BODY_FIELDS)
-        if unknown:
-            raise ApiError(
-                400, "unknown_field", f"Unknown field {unknown[0]!r} (known: {', '.join(sorted(_BODY_FIELDS))})."
-            )
-        query = body.get("query")
-        if not isinstance(query, str) or not query.strip():
-            raise ApiError(400, "invalid_query", '"query" must be a non-empty string.')
-        if len(query) > MAX_QUERY_CHARS:
-            raise ApiError(400, "query_too_long", f'"query" is longer than {MAX_QUERY_CHARS} characters.')
-        limit = body.get("limit", 10)
-        if isinstance(limit, bool) or not isinstance(limit, int):
-            raise ApiError(400, "invalid_limit", '"limit" must be an integer.')
+        query, limit = self._query_and_limit(body, _BODY_FIELDS, default_limit=10)
         method = body.get("method", "hybrid")
         if method not in METHODS:
             raise ApiError(400, "invalid_method", f'"method" must be one of {", ".join(METHODS)}.')
