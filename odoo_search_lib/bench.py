@@ -23,7 +23,6 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -194,7 +193,7 @@ def run_bench(
     cache_dir: str | os.PathLike[str] | None = None,
     settings: Settings | None = None,
     progress: Callable[[str, int, int], None] | None = None,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """Run the benchmark and return ``{"n", "index_per_s", "query_ms", "peak_rss_mb", ...}``."""
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     docs = list(synthetic_catalogue(n, seed=seed))

@@ -34,11 +34,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 import numpy as np
 
-from ._http import redact_url
+from ._http import redact, redact_url, url_secrets
 from .exceptions import ConfigError
 
 __all__ = ["KEY_PREFIX", "LRUCache", "TwoLevelCache", "cache_key", "decode_vector", "encode_vector"]
@@ -78,7 +77,7 @@ def cache_key(*parts: str) -> str:
     return digest.hexdigest()
 
 
-def encode_vector(vector: Any) -> bytes:
+def encode_vector(vector: np.ndarray) -> bytes:
     """Serialise an array as float32 with a small header (magic, shape), see :func:`decode_vector`."""
     array = np.asarray(vector, dtype=np.float32)
     if not 1 <= array.ndim <= _MAX_NDIM:
@@ -221,7 +220,7 @@ class TwoLevelCache:
         self._clock = clock
         self._prefix = f"{KEY_PREFIX}:{namespace}:"
         self._safe_url = redact_url(redis_url) if redis_url else ""
-        self._secrets = _url_secrets(redis_url) if redis_url else []
+        self._secrets = url_secrets(redis_url) if redis_url else []
         self._lock = threading.Lock()
         self._down_until: float | None = None  # set while the circuit breaker is open
         self.redis_hits = 0
@@ -316,11 +315,11 @@ class TwoLevelCache:
             self.l1.delete(self.full_key(key))
         return vector
 
-    def set_vector(self, key: str, vector: Any) -> None:
+    def set_vector(self, key: str, vector: np.ndarray) -> None:
         """Store ``vector`` as float32 (with its shape) in both levels."""
         self.set(key, encode_vector(vector))
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> dict[str, object]:
         """Level 1 counters plus Redis hits, misses, errors and state."""
         return {
             "l1": self.l1.stats(),
@@ -376,26 +375,9 @@ class TwoLevelCache:
             _log.debug("Redis cache at %s still unavailable (%s)", self._safe_url, reason)
 
     def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return redact(text, self._secrets)
 
 
 def _check_ttl(name: str, value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
         raise ConfigError(f"{name} must be a finite number > 0 (got {value!r})")
-
-
-def _url_secrets(url: str) -> list[str]:
-    """The password of ``url`` (raw and percent-decoded), longest first, to scrub from messages."""
-    secrets: set[str] = set()
-    try:
-        parts = urlsplit(url)
-        if parts.password:
-            secrets |= {parts.password, unquote(parts.password)}
-        for name, value in parse_qsl(parts.query):
-            if name.lower() == "password" and value:
-                secrets |= {value, unquote(value)}
-    except ValueError:
-        pass
-    return sorted(secrets, key=len, reverse=True)

@@ -15,10 +15,10 @@ import traceback
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, TextIO
 
 from ._version import __version__
-from .config import Settings
+from .config import Settings, StoreSettings
 from .documents import load_jsonl
 from .evaluate import BASELINES, evaluate_run, load_qrels, load_queries, rank_bm25_ranker, substring_ranker
 from .exceptions import InvalidInputError, QueryError, SearchLibError
@@ -60,9 +60,17 @@ class _Progress:
             self._bar.close()
 
 
-def _settings(args: argparse.Namespace, store_path: str | None) -> Settings:
+def _settings(args: argparse.Namespace, store_path: str | None, *, scratch: bool = False) -> Settings:
+    """Settings from the environment and the command line.
+
+    ``scratch`` (demo, eval) forces an embedded store at ``store_path`` whatever ``ODOO_SEARCH_STORE__*``
+    says: those commands reindex and drop their collection, which must never be a live tenant's.
+    """
     base = Settings.from_env()
     changes: dict[str, Any] = {}
+    if scratch:
+        assert store_path is not None
+        base = base.replace(store=StoreSettings(backend="edge", path=store_path))
     if getattr(args, "tenant", None):
         changes["tenant"] = args.tenant
     if getattr(args, "language", None):
@@ -120,11 +128,11 @@ def _load(path: str, on_error: str, out: Any, quiet: bool) -> Any:
     return report
 
 
-def cmd_demo(args: argparse.Namespace, out: Any) -> dict[str, Any]:
+def cmd_demo(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
     sample = resources.files("odoo_search_lib") / "data" / "sample_products.jsonl"
     with resources.as_file(sample) as path, tempfile.TemporaryDirectory(prefix="odoo-search-demo-") as tmp:
         report = _load(str(path), "stop", out, args.json)
-        settings = _settings(args, tmp)
+        settings = _settings(args, tmp, scratch=True)
         with SearchIndex(settings) as index:
             progress = _Progress("indexing sample", not args.json and sys.stderr.isatty())
             index.reindex(report.documents, progress=progress, total=len(report.documents))
@@ -144,7 +152,7 @@ def cmd_demo(args: argparse.Namespace, out: Any) -> dict[str, Any]:
     return {"indexed": len(report.documents), "searches": searches}
 
 
-def cmd_index(args: argparse.Namespace, out: Any) -> dict[str, Any]:
+def cmd_index(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
     report = _load(args.file, args.on_error, out, args.json)
     with SearchIndex(_settings(args, args.store)) as index:
         progress = _Progress("indexing", not args.json and sys.stderr.isatty())
@@ -176,7 +184,7 @@ def _parse_filter_args(items: Sequence[str]) -> Any:
     return parse_filters(raw)
 
 
-def cmd_search(args: argparse.Namespace, out: Any) -> dict[str, Any]:
+def cmd_search(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
     filters = _parse_filter_args(args.filter or [])
     if not Path(args.store).is_dir():
         raise InvalidInputError(f"no store at {args.store}: run 'odoo-search index' first", code="no_store")
@@ -188,7 +196,7 @@ def cmd_search(args: argparse.Namespace, out: Any) -> dict[str, Any]:
     return {"query": result.query, "method": result.method, "took_ms": round(result.took_ms, 2), "results": rows}
 
 
-def cmd_eval(args: argparse.Namespace, out: Any) -> dict[str, Any]:
+def cmd_eval(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
     queries = load_queries(args.queries)
     qrels = load_qrels(args.qrels)
     documents = _load(args.products, "stop", out, args.json).documents
@@ -197,7 +205,7 @@ def cmd_eval(args: argparse.Namespace, out: Any) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="odoo-search-eval-") as tmp:
         index = None
         if any(method in METHODS for method in methods):
-            index = SearchIndex(_settings(args, tmp))
+            index = SearchIndex(_settings(args, tmp, scratch=True))
             progress = _Progress("indexing", not args.json and sys.stderr.isatty())
             index.reindex(documents, progress=progress, total=len(documents))
             progress.close()
@@ -227,7 +235,7 @@ def cmd_eval(args: argparse.Namespace, out: Any) -> dict[str, Any]:
     return {"queries": labelled, "methods": scores}
 
 
-def cmd_bench(args: argparse.Namespace, out: Any) -> dict[str, Any]:
+def cmd_bench(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
     from .bench import run_bench
 
     if args.n < 1 or args.queries < 1:
@@ -256,10 +264,19 @@ def cmd_bench(args: argparse.Namespace, out: Any) -> dict[str, Any]:
     return result
 
 
+class _UsageError(Exception):
+    """A command-line usage error, raised instead of argparse's print-and-exit so ``--json`` can report it."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{self.prog}: {message}")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="odoo-search", description=__doc__.split("\n")[0])
+    parser = _Parser(prog="odoo-search", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON object (machine output)")
     common.add_argument("--tenant", help="tenant (Odoo database) name; default from ODOO_SEARCH_TENANT or 'default'")
     common.add_argument("--language", choices=("pt", "en"), help="text analysis language (default pt)")
@@ -312,7 +329,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        if "--json" in argv:
+            print(json.dumps({"error": {"code": "usage_error", "message": str(exc)}}, ensure_ascii=False))
+        else:
+            parser.print_usage(sys.stderr)
+            print(f"{exc}", file=sys.stderr)
+        return 2
     out = sys.stdout
     try:
         result = args.func(args, out)

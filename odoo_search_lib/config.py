@@ -170,7 +170,7 @@ class Settings:
             part.validate()
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Settings:
+    def from_dict(cls, data: Mapping[str, object]) -> Settings:
         """Build settings from a nested mapping; unknown keys are errors."""
         return _build(cls, data, "")
 
@@ -206,7 +206,7 @@ class Settings:
             raise ConfigError(f"{path} must hold a mapping at its top level")
         return cls.from_dict(data)
 
-    def replace(self, **changes: Any) -> Settings:
+    def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)
 
 

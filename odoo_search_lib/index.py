@@ -25,7 +25,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
 
 import numpy as np
 
@@ -266,9 +265,9 @@ class SearchIndex:
 
     def search(
         self,
-        query: Any,
+        query: str,
         *,
-        limit: Any = None,
+        limit: int | None = None,
         method: str = "hybrid",
         filters: Filters | None = None,
         fusion: str | None = None,

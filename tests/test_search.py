@@ -29,10 +29,29 @@ def test_rrf_sums_weighted_reciprocal_ranks() -> None:
     assert hits[0].scores == {"dense": 0.8, "bm25": 7.0}
 
 
-def test_dbsf_maps_three_sigma_onto_unit_range() -> None:
-    hits = fuse({"bm25": _points(("a", 3.0), ("b", 1.0))}, {"bm25": 1.0}, fusion="dbsf")
-    # mean 2, std 1: a -> (3 - -1) / 6, b -> (1 - -1) / 6
-    assert [round(hit.score, 6) for hit in hits] == [round(4 / 6, 6), round(2 / 6, 6)]
+@pytest.mark.parametrize(
+    "lists",
+    [
+        [[("a", 3.0), ("b", 1.0)]],
+        [[("a", 0.9), ("b", 0.8), ("c", 0.1)], [("c", 12.0), ("a", 3.0)]],
+        [[("a", 1.0)], [("b", 2.0), ("a", 2.0)]],  # one score, and no spread: 0.5 each
+        [[(f"p{i}", 1.0) for i in range(30)] + [("outlier", 50.0)]],  # above 1: Qdrant does not clamp
+    ],
+)
+def test_dbsf_scores_are_qdrants(lists: list[list[tuple[str, float]]]) -> None:
+    """Fused DBSF scores equal qdrant-client's local-mode DBSF (the server's algorithm) with unit weights."""
+    from qdrant_client.http import models
+    from qdrant_client.hybrid.fusion import distribution_based_score_fusion
+
+    signals = ["dense", "bm25", "chars"][: len(lists)]
+    inputs = {signal: _points(*points) for signal, points in zip(signals, lists, strict=True)}
+    hits = fuse(inputs, dict.fromkeys(signals, 1.0), fusion="dbsf")
+    ids = {name: number for number, name in enumerate(sorted({n for points in lists for n, _ in points}))}
+    responses = [
+        [models.ScoredPoint(id=ids[name], version=0, score=score) for name, score in points] for points in lists
+    ]
+    expected = {point.id: point.score for point in distribution_based_score_fusion(responses, limit=100)}
+    assert {ids[hit.id]: hit.score for hit in hits} == pytest.approx(expected, rel=1e-9)
 
 
 def test_weighted_divides_by_the_best_score_of_each_signal() -> None:
@@ -238,3 +257,21 @@ def test_equal_scores_rank_by_id_whatever_order_the_store_returns() -> None:
         hits = fuse({"bm25": _points(*order)}, {"bm25": 1.0}, rrf_k=10)
         assert [hit.id for hit in hits] == ["a", "b", "c"]
         assert hits[0].score == hits[1].score == pytest.approx(1 / 11)
+
+
+def test_correction_vocabulary_reads_a_bounded_part_of_wide_products() -> None:
+    """A product with thousands of attributes costs a misspelled query a bounded amount of tokenising."""
+    from odoo_search_lib.search import CORRECTION_CHARS_PER_HIT, _vocabulary
+    from odoo_search_lib.sparse import CharNgramEncoder
+    from odoo_search_lib.text import Analyzer
+
+    wide = {
+        "name": "Camiseta Básica",
+        "category": "Roupas > Camisetas",
+        "tags": ["algodão"],
+        "attributes": {f"Atributo {j}": f"valor{j} medida{j % 97}" for j in range(5000)},
+    }
+    vocabulary = _vocabulary([wide] * 30, CharNgramEncoder(Analyzer("pt")))
+    assert {"camiseta", "basica", "camisetas", "algodao"} <= set(vocabulary)  # name, leaf, tags always read
+    assert "valor0" in vocabulary and "valor4999" not in vocabulary
+    assert len(vocabulary) < CORRECTION_CHARS_PER_HIT // 4  # without the bound: over 5000 words

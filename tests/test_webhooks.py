@@ -281,7 +281,7 @@ REFUSED_URLS = [
     ("http://[::ffff:127.0.0.1]/", "forbidden_address"),
     ("http://[::ffff:10.0.0.1]/", "forbidden_address"),
     ("http://[2002:7f00:1::]/", "forbidden_address"),  # 6to4 wrapping 127.0.0.1
-    ("http://[64:ff9b::a9fe:a9fe]/", "forbidden_address"),  # NAT64 wrapping 169.254.169.254
+    ("http://[64:ff9b::a9fe:a9fe]/", "metadata_address"),  # NAT64 wrapping 169.254.169.254
     ("http://0.0.0.0/", "forbidden_address"),
     ("http://224.0.0.1/", "forbidden_address"),
     ("http://240.0.0.1/", "forbidden_address"),
@@ -332,6 +332,27 @@ def test_metadata_address_needs_an_exact_allow_entry() -> None:
     with pytest.raises(UnsafeURLError):
         check_url("http://[::ffff:169.254.169.254]/", allow=["169.254.0.0/16"])
     check_url("http://[::ffff:169.254.169.254]/", allow=["169.254.169.254"])
+
+
+@pytest.mark.parametrize(
+    ("url", "allow"),
+    [
+        ("http://[::ffff:169.254.169.254]/", ["::ffff:0:0/96"]),  # IPv4-mapped network
+        ("http://[::ffff:a9fe:a9fe]/", ["::/0"]),
+        ("http://[64:ff9b::a9fe:a9fe]/", ["64:ff9b::/96"]),  # NAT64 network
+        ("http://[64:ff9b::100.100.100.200]/", ["64:ff9b::/96", "100.64.0.0/10"]),
+        ("http://[2002:a9fe:a9fe::1]/", ["2002::/16"]),  # 6to4
+    ],
+)
+def test_ipv6_networks_never_unlock_a_metadata_address(url: str, allow: list[str]) -> None:
+    with pytest.raises(UnsafeURLError) as caught:
+        check_url(url, allow=allow)
+    assert caught.value.code == "metadata_address"
+
+
+def test_nat64_network_still_unlocks_ordinary_private_addresses() -> None:
+    check_url("http://[64:ff9b::a00:1]/", allow=["64:ff9b::/96"])  # 10.0.0.1 through NAT64
+    check_url("http://[64:ff9b::a9fe:a9fe]/", allow=["64:ff9b::a9fe:a9fe"])  # the exact address: allowed
 
 
 def test_allow_list_for_another_host_does_not_help() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
@@ -39,7 +40,10 @@ def fingerprint(embedder: Embedder) -> str:
     or dimension change gives a new fingerprint and so a new collection.
     """
     model = re.sub(r"[^a-z0-9]+", "-", f"{embedder.provider}-{embedder.model}".lower()).strip("-")
-    return f"{model[:48]}-{embedder.dim}"
+    # The readable part is cut and loses punctuation, so two models could share it ("org/m" and "org-m",
+    # or long names with one prefix): a digest of the exact provider and model keeps them apart.
+    digest = hashlib.sha256(f"{embedder.provider}\0{embedder.model}".encode()).hexdigest()[:8]
+    return f"{model[:40].rstrip('-')}-{digest}-{embedder.dim}"
 
 
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:

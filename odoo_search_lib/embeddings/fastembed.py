@@ -154,7 +154,7 @@ class FastEmbedEmbedder:
         """Return the ``(dim,)`` unit vector of one query."""
         return self.embed_documents([text])[0]
 
-    def load(self) -> Any:
+    def load(self) -> object:
         """Load the ONNX model now (it is otherwise loaded by the first call); return fastembed's object."""
         if self._engine is None:
             with self._lock:

@@ -19,13 +19,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
 from ..sparse import SparseVector
 from ..text import fold
-from ..types import Filters
+from ..types import Filters, JSONValue
 
 __all__ = [
     "Condition",
@@ -68,7 +68,7 @@ class Point:
     dense: np.ndarray
     bm25: SparseVector
     chars: SparseVector
-    payload: Mapping[str, Any]
+    payload: Mapping[str, JSONValue]
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class ScoredPoint:
 
     point_id: str
     score: float
-    payload: Mapping[str, Any]
+    payload: Mapping[str, JSONValue]
 
     @property
     def doc_id(self) -> str:
@@ -142,10 +142,10 @@ class StoreBase:
     #: aliases atomically themselves, which saves a round trip per search).
     resolves_aliases = False
 
-    def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+    def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, JSONValue]]:
         raise NotImplementedError
 
-    def retrieve(self, collection: str, doc_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+    def retrieve(self, collection: str, doc_ids: Sequence[str]) -> dict[str, Mapping[str, JSONValue]]:
         """Payloads of the given documents that exist, keyed by document id."""
         found = self.payloads(collection, [point_id(doc_id) for doc_id in doc_ids])
         return {payload["doc_id"]: payload for payload in found.values()}
@@ -184,7 +184,7 @@ class VectorStore(Protocol):
 
     def count(self, collection: str, filters: Filters | None = None) -> int: ...
 
-    def retrieve(self, collection: str, doc_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+    def retrieve(self, collection: str, doc_ids: Sequence[str]) -> dict[str, Mapping[str, JSONValue]]:
         """Payloads of the given documents that exist, keyed by document id."""
         ...
 
@@ -194,7 +194,7 @@ class VectorStore(Protocol):
         """Run the retrieval stages as one batch; each list is best first."""
         ...
 
-    def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+    def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, JSONValue]]:
         """Payloads of the given points that exist, keyed by point id."""
         ...
 

@@ -22,13 +22,12 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import qdrant_edge as qe
 
 from ..exceptions import SearchLibError, StoreError, StoreLockedError
 from ..sparse import SparseVector
-from ..types import Filters
+from ..types import Filters, JSONValue
 from .base import (
     PAYLOAD_SCHEMA,
     Condition,
@@ -172,9 +171,18 @@ class EdgeStore(StoreBase):
         return aliases
 
     def _write_aliases(self, aliases: Mapping[str, str]) -> None:
+        """Replace ``aliases.json`` durably: a crash or power cut leaves the old map or the new one, whole."""
         tmp = self.path / "aliases.json.tmp"
-        tmp.write_text(json.dumps(dict(sorted(aliases.items())), indent=1))
+        with open(tmp, "wb") as handle:
+            handle.write(json.dumps(dict(sorted(aliases.items())), indent=1).encode())
+            handle.flush()
+            os.fsync(handle.fileno())  # the new content is on disk before it gets the real name
         os.replace(tmp, self.path / "aliases.json")  # atomic on POSIX
+        directory = os.open(self.path, os.O_RDONLY)
+        try:
+            os.fsync(directory)  # the rename itself is on disk
+        finally:
+            os.close(directory)
         self._alias_map = dict(aliases)
 
     def get_alias(self, alias: str) -> str | None:
@@ -228,7 +236,7 @@ class EdgeStore(StoreBase):
             request = qe.CountRequest(filter=_filter(filter_conditions(filters)), exact=True)
             return self._shard(collection).count(request)
 
-    def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+    def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, JSONValue]]:
         if not point_ids:
             return {}
         with self._guard.shared(), _engine_errors("failed to retrieve points"):

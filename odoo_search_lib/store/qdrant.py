@@ -14,7 +14,7 @@ from typing import Any
 from .._http import redact_url
 from ..exceptions import ConfigError, StoreError, StoreUnavailableError
 from ..sparse import SparseVector
-from ..types import Filters
+from ..types import Filters, JSONValue
 from .base import (
     PAYLOAD_SCHEMA,
     Condition,
@@ -163,7 +163,7 @@ class QdrantStore(StoreBase):
         )
         return int(result.count)
 
-    def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+    def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, JSONValue]]:
         if not point_ids:
             return {}
         records = self._call(

@@ -1,0 +1,289 @@
+"""The offline, deterministic description writer (pt_BR and en_US) and the keywords of the facts."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+
+from ._common import _clean, _fold, _unique
+from .factcheck import fact_check
+from .facts import (
+    Description,
+    ProductFacts,
+    format_price,
+    normalise_language,
+)
+
+_STOPWORDS = frozenset(
+    "a o as os e de da do das dos em na no nas nos com para por um uma ou the and of for with in on to by".split()
+)
+_COLOUR_KEYS = frozenset({"cor", "cores", "color", "colors", "colour", "colours"})
+_YES = frozenset({"sim", "yes", "true", "verdadeiro"})
+_NO = frozenset({"nao", "no", "false", "falso"})
+
+# singular -> (plural, grammatical gender) for common Portuguese attribute names
+_PT_NOUNS = {
+    "cor": ("cores", "f"),
+    "tamanho": ("tamanhos", "m"),
+    "voltagem": ("voltagens", "f"),
+    "tensao": ("tensões", "f"),
+    "sabor": ("sabores", "m"),
+    "modelo": ("modelos", "m"),
+    "material": ("materiais", "m"),
+    "acabamento": ("acabamentos", "m"),
+    "capacidade": ("capacidades", "f"),
+    "estampa": ("estampas", "f"),
+    "numeracao": ("numerações", "f"),
+    "potencia": ("potências", "f"),
+    "memoria": ("memórias", "f"),
+    "armazenamento": ("armazenamentos", "m"),
+    "fragrancia": ("fragrâncias", "f"),
+    "aroma": ("aromas", "m"),
+    "formato": ("formatos", "m"),
+    "peso": ("pesos", "m"),
+    "volume": ("volumes", "m"),
+    "comprimento": ("comprimentos", "m"),
+    "largura": ("larguras", "f"),
+    "medida": ("medidas", "f"),
+}
+
+_PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "pt_BR": {
+        "open_category": (
+            "{name} é uma ótima escolha em {category}.",
+            "Conheça {name}, da nossa seção de {category}.",
+            "Na categoria {category}, apresentamos {name}.",
+            "Descubra {name}, destaque da categoria {category}.",
+        ),
+        "open": ("Conheça {name}.", "Apresentamos {name}.", "Confira {name}.", "Descubra {name}."),
+        "attributes": ("Principais características: {items}.", "Conta com {items}.", "Ficha técnica: {items}."),
+        "variants": ("Disponível {groups}.", "Opções disponíveis: {plain}."),
+        "price": ("Por {price}.", "Preço: {price}.", "Sai por {price}."),
+        "code": ("Código: {code}.", "Referência: {code}.", "Código do produto: {code}."),
+    },
+    "en_US": {
+        "open_category": (
+            "{name} is a great choice in {category}.",
+            "Meet {name}, from our {category} range.",
+            "From our {category} section: {name}.",
+            "Discover {name}, part of our {category} collection.",
+        ),
+        "open": ("Meet {name}.", "Introducing {name}.", "Check out {name}.", "Discover {name}."),
+        "attributes": ("Key features: {items}.", "It offers {items}.", "Specifications: {items}."),
+        "variants": ("Available in {groups}.", "Comes in {groups}."),
+        "price": ("Price: {price}.", "Priced at {price}.", "Yours for {price}."),
+        "code": ("Product code: {code}.", "Reference: {code}.", "SKU: {code}."),
+    },
+}
+
+
+class TemplateWriter:
+    """Offline, deterministic descriptions from product facts (``source="template"``).
+
+    Every available fact is used: an opening sentence from the name and the
+    category, the sale description, a sentence of attributes, one of variant
+    values, the website description (plain text), the price formatted for the
+    language and the internal reference. Phrasings are picked with a stable
+    hash of the product name, so the same facts always give the same text and
+    different products read differently. Missing facts are simply left out.
+    """
+
+    source = "template"
+
+    def __init__(self, language: str = "pt_BR") -> None:
+        self.language = normalise_language(language)
+        self._phrases = _PHRASES[self.language]
+
+    def __repr__(self) -> str:
+        return f"TemplateWriter(language={self.language!r})"
+
+    def write(self, facts: ProductFacts) -> Description:
+        """Describe ``facts``; the findings of :func:`fact_check` are included (normally none)."""
+        text = self.text(facts)
+        return Description(
+            text=text,
+            keywords=fact_keywords(facts),
+            source="template",
+            findings=tuple(fact_check(facts, text)),
+            language=self.language,
+        )
+
+    def text(self, facts: ProductFacts) -> str:
+        """Return only the description text of ``facts``."""
+        name = facts.name.rstrip(" .,;:")
+        levels = facts.category_levels
+        if levels:
+            opening = self._pick(facts, "open_category").format(name=name, category=levels[-1])
+        else:
+            opening = self._pick(facts, "open").format(name=name)
+        sale, website = _clean(facts.sale_description), _clean(facts.website_description)
+        if sale and website:
+            if _fold(website) in _fold(sale):
+                website = ""
+            elif _fold(sale) in _fold(website):
+                sale = ""
+        sentences = [opening, _finish(sale)]
+        items = self._attribute_items(facts)
+        if items:
+            sentences.append(self._pick(facts, "attributes").format(items=self._join(items)))
+        sentences.append(self._variants_sentence(facts))
+        sentences.append(_finish(website))
+        if facts.price is not None and facts.price > 0:
+            price = format_price(facts.price, facts.currency, self.language)
+            sentences.append(self._pick(facts, "price").format(price=price))
+        if facts.default_code:
+            sentences.append(self._pick(facts, "code").format(code=facts.default_code.rstrip(" .,;:")))
+        return " ".join(sentence for sentence in sentences if sentence)
+
+    # -- pieces
+
+    def _pick(self, facts: ProductFacts, slot: str) -> str:
+        options = self._phrases[slot]
+        digest = hashlib.sha256(f"{slot}\x00{_fold(facts.name)}".encode()).digest()
+        return options[int.from_bytes(digest[:4], "big") % len(options)]
+
+    def _join(self, items: Sequence[str]) -> str:
+        return _join(items, "e" if self.language == "pt_BR" else "and")
+
+    def _attribute_items(self, facts: ProductFacts) -> list[str]:
+        variant_keys = {_fold(key) for key in facts.variant_values}
+        items = []
+        for key, value in facts.attributes.items():
+            if _fold(key) in variant_keys:
+                continue  # the variants sentence lists these values
+            label = _soft_lower(key)
+            folded = _fold(value)
+            if folded in _YES:
+                items.append(label)
+            elif folded in _NO:
+                items.append(f"{'sem' if self.language == 'pt_BR' else 'no'} {label}")
+            elif folded.startswith(_fold(key)):
+                items.append(value)
+            else:
+                items.append(f"{label} {_soft_lower(value) if _is_colour_key(key) else value}")
+        return items
+
+    def _variants_sentence(self, facts: ProductFacts) -> str:
+        groups = [(key, values) for key, values in facts.variant_values.items() if values]
+        if not groups:
+            return ""
+        template = self._pick(facts, "variants")
+        if self.language == "en_US":
+            return template.format(groups=", ".join(self._en_group(key, values) for key, values in groups))
+        with_article = [self._pt_group(key, values, article=index == 0) for index, (key, values) in enumerate(groups)]
+        plain = [self._pt_group(key, values, article=False) for key, values in groups]
+        return template.format(groups=", ".join(with_article), plain=", ".join(plain))
+
+    def _values(self, key: str, values: Sequence[str]) -> str:
+        if _is_colour_key(key):
+            values = [_soft_lower(value) for value in values]
+        return self._join(values)
+
+    def _pt_group(self, key: str, values: Sequence[str], *, article: bool) -> str:
+        singular = _soft_lower(key)
+        plural, gender = _pt_plural(singular)
+        noun = plural if len(values) > 1 else singular
+        text = f"{noun} {self._values(key, values)}"
+        if not article:
+            return text
+        if gender is None:
+            return f"em {text}"
+        preposition = {("f", True): "nas", ("f", False): "na", ("m", True): "nos", ("m", False): "no"}
+        return f"{preposition[gender, len(values) > 1]} {text}"
+
+    def _en_group(self, key: str, values: Sequence[str]) -> str:
+        if _is_colour_key(key):
+            return self._values(key, values)
+        noun = _soft_lower(key)
+        if len(values) > 1:
+            noun = _en_plural(noun)
+        return f"{noun} {self._values(key, values)}"
+
+
+def fact_keywords(facts: ProductFacts) -> tuple[str, ...]:
+    """Lower-case, de-duplicated search keywords taken from the facts only.
+
+    Name tokens (stop words and single characters dropped), category levels,
+    attribute values, variant values, tags and the internal reference.
+    """
+    words: list[str] = []
+    for token in _TOKEN_RE.findall(facts.name.lower()):
+        if len(token) > 1 and token not in _STOPWORDS and not _NUMERIC_RE.fullmatch(token):
+            words.append(token)
+    words.extend(level.lower() for level in facts.category_levels)
+    words.extend(value.lower() for value in facts.attributes.values())
+    for values in facts.variant_values.values():
+        words.extend(value.lower() for value in values)
+    words.extend(tag.lower() for tag in facts.tags)
+    if facts.default_code:
+        words.append(facts.default_code.lower())
+    return _unique(word for word in words if len(word) > 1)
+
+
+_TOKEN_RE = re.compile(r"\w+(?:[.,/-]\w+)*")
+_NUMERIC_RE = re.compile(r"[\d.,/-]+")
+
+
+def _finish(sentence: str) -> str:
+    """End a sentence cleanly: no trailing comma or colon, a final full stop."""
+    sentence = sentence.strip().rstrip(" ,;:-–—").rstrip()
+    if not sentence:
+        return ""
+    return sentence if sentence[-1] in ".!?…" else sentence + "."
+
+
+def _join(items: Sequence[str], conjunction: str) -> str:
+    items = [item for item in items if item]
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def _soft_lower(text: str) -> str:
+    """Lower-case capitalised words ("Cor Principal" -> "cor principal") but keep "RAM", "USB-C", "iPhone"."""
+    return " ".join(
+        word[0].lower() + word[1:] if len(word) > 1 and word[0].isupper() and word[1:].islower() else word
+        for word in text.split(" ")
+    )
+
+
+def _is_colour_key(key: str) -> bool:
+    words = _fold(key).split()
+    return bool(words) and words[0] in _COLOUR_KEYS
+
+
+def _pt_plural(noun: str) -> tuple[str, str | None]:
+    """Plural and gender ("m"/"f", None when unsure) of a Portuguese attribute name; only its first word varies."""
+    first, _, rest = noun.partition(" ")
+    suffix = f" {rest}" if rest else ""
+    known = _PT_NOUNS.get(_fold(first))
+    if known:
+        return known[0] + suffix, known[1]
+    lower = first.lower()
+    if not lower or not lower[-1].isalpha():
+        return noun, None
+    gender: str | None = None
+    if lower.endswith(("a", "agem", "dade", "ção", "são")):
+        gender = "f"
+    elif lower.endswith(("o", "or")):
+        gender = "m"
+    # Only endings that are unmistakably Portuguese are inflected: attribute names are often
+    # English or brand words ("Colour", "Size"), and a guessed plural ("coloures") reads worse
+    # than the singular.
+    if lower.endswith(("ção", "são")):
+        plural = first[:-2] + "ões"
+    elif lower.endswith(("dade", "agem", "ura", "ência", "ância")):
+        plural = first[:-1] + "ns" if lower.endswith("agem") else first + "s"
+    else:
+        plural = first
+    return plural + suffix, gender
+
+
+def _en_plural(noun: str) -> str:
+    lower = noun.lower()
+    if lower.endswith(("s", "x", "ch", "sh", "z")):
+        return noun + "es"
+    if lower.endswith("y") and len(lower) > 1 and lower[-2] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + "s"
