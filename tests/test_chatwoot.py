@@ -480,3 +480,13 @@ def test_only_a_word_longer_than_the_limit_is_cut_inside() -> None:
     assert "".join(parts).replace(" ", "") == f"Veja{url}agora."
     with pytest.raises(InvalidInputError):
         split_reply("x", limit=0)
+
+
+def test_text_is_storable_whatever_the_json_escapes() -> None:
+    body = encode(message_payload(message_id=8)).replace(
+        b'"Oi, tem a cadeira Ergo?"', b'"\\ud800oi\\u0000 \\ud83d\\ude00"'
+    )
+    event = parse_event(body)
+    assert isinstance(event, MessageEvent)
+    assert event.content == "\ufffdoi \U0001f600"
+    event.content.encode("utf-8")  # what PostgreSQL and every UTF-8 writer need

@@ -229,9 +229,14 @@ def _finite_number(value: object) -> bool:
 
 
 def _text(value: object, limit: int) -> tuple[str, bool]:
+    """``value`` cut to ``limit`` characters, storable as it is: NUL removed and lone surrogates (valid
+    ``\\ud800`` escapes in JSON, refused by PostgreSQL and by UTF-8 encoders) replaced by U+FFFD."""
     if not isinstance(value, str):
         return "", False
-    return value[:limit], len(value) > limit
+    cut = value[:limit]
+    if not cut.isascii():
+        cut = cut.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return cut.replace("\x00", ""), len(value) > limit
 
 
 def _short(value: object) -> str:
