@@ -215,3 +215,21 @@ def test_send_delivery_posts_what_chatwoot_posts() -> None:
         [request] = receiver.requests
     assert "x-chatwoot-signature" not in request.headers and "x-chatwoot-delivery" not in request.headers
     assert isinstance(parse_event(request.body, account_id=1), MessageEvent)
+
+
+def test_typing_is_always_switched_off(chatwoot: StandInChatwoot) -> None:
+    client = client_for(chatwoot)
+    with client.typing(128):
+        assert chatwoot.typing == [(128, "on")]
+    with pytest.raises(RuntimeError), client.typing(129):
+        raise RuntimeError("the assistant failed")
+    assert chatwoot.typing == [(128, "on"), (128, "off"), (129, "on"), (129, "off")]
+
+
+def test_a_failing_typing_indicator_never_stops_the_reply(caplog: pytest.LogCaptureFixture) -> None:
+    with StandInChatwoot(token=TOKEN, token_kind="agent_bot") as bot:
+        client = client_for(bot)
+        with caplog.at_level(logging.WARNING), client.typing(128):
+            client.send_message(128, "oi")
+        assert len(bot.messages) == 1 and bot.typing == []
+        assert caplog.text.count("unauthorized") == 2 and TOKEN not in caplog.text

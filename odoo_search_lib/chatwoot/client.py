@@ -12,9 +12,11 @@ Chatwoot (a timeout after sending) is not re-sent: it could post twice. The toke
 from __future__ import annotations
 
 import json
+import logging
 import ssl
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -26,6 +28,8 @@ from .events import BOT_MARKER
 from .signature import header
 
 __all__ = ["ChatwootClient", "SentMessage"]
+
+_logger = logging.getLogger(__name__)
 
 Status = Literal["open", "pending", "resolved", "snoozed"]
 _STATUSES = frozenset({"open", "pending", "resolved", "snoozed"})
@@ -118,6 +122,23 @@ class ChatwootClient:
             raise ValueError("typing must be 'on' or 'off'")
         body = {"typing_status": typing, "is_private": False}
         self._call(conversation_id, "toggle_typing_status", body, idempotent=True, want_json=False)
+
+    @contextmanager
+    def typing(self, conversation_id: int) -> Iterator[None]:
+        """Show the typing indicator while the block runs and always hide it afterwards, also when the
+        block raises or decides not to reply. A failing indicator (a bot token, Chatwoot down) is logged
+        with its code and never interrupts the block: the reply matters more than the dots."""
+        self._typing_quietly(conversation_id, "on")
+        try:
+            yield
+        finally:
+            self._typing_quietly(conversation_id, "off")
+
+    def _typing_quietly(self, conversation_id: int, typing: Literal["on", "off"]) -> None:
+        try:
+            self.toggle_typing_status(conversation_id, typing)
+        except ChatwootAPIError as exc:
+            _logger.warning("Chatwoot typing %s failed (%s): %s", typing, exc.code, exc.message)
 
     # ----------------------------------------------------------------------- plumbing
 
