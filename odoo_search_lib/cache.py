@@ -34,11 +34,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 import numpy as np
 
-from ._http import redact_url
+from ._http import redact, redact_url, url_secrets
 from .exceptions import ConfigError
 
 __all__ = ["KEY_PREFIX", "LRUCache", "TwoLevelCache", "cache_key", "decode_vector", "encode_vector"]
@@ -221,7 +220,7 @@ class TwoLevelCache:
         self._clock = clock
         self._prefix = f"{KEY_PREFIX}:{namespace}:"
         self._safe_url = redact_url(redis_url) if redis_url else ""
-        self._secrets = _url_secrets(redis_url) if redis_url else []
+        self._secrets = url_secrets(redis_url) if redis_url else []
         self._lock = threading.Lock()
         self._down_until: float | None = None  # set while the circuit breaker is open
         self.redis_hits = 0
@@ -376,26 +375,9 @@ class TwoLevelCache:
             _log.debug("Redis cache at %s still unavailable (%s)", self._safe_url, reason)
 
     def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return redact(text, self._secrets)
 
 
 def _check_ttl(name: str, value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
         raise ConfigError(f"{name} must be a finite number > 0 (got {value!r})")
-
-
-def _url_secrets(url: str) -> list[str]:
-    """The password of ``url`` (raw and percent-decoded), longest first, to scrub from messages."""
-    secrets: set[str] = set()
-    try:
-        parts = urlsplit(url)
-        if parts.password:
-            secrets |= {parts.password, unquote(parts.password)}
-        for name, value in parse_qsl(parts.query):
-            if name.lower() == "password" and value:
-                secrets |= {value, unquote(value)}
-    except ValueError:
-        pass
-    return sorted(secrets, key=len, reverse=True)

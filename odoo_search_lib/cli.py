@@ -15,10 +15,10 @@ import traceback
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ._version import __version__
-from .config import Settings
+from .config import Settings, StoreSettings
 from .documents import load_jsonl
 from .evaluate import BASELINES, evaluate_run, load_qrels, load_queries, rank_bm25_ranker, substring_ranker
 from .exceptions import InvalidInputError, QueryError, SearchLibError
@@ -60,9 +60,17 @@ class _Progress:
             self._bar.close()
 
 
-def _settings(args: argparse.Namespace, store_path: str | None) -> Settings:
+def _settings(args: argparse.Namespace, store_path: str | None, *, scratch: bool = False) -> Settings:
+    """Settings from the environment and the command line.
+
+    ``scratch`` (demo, eval) forces an embedded store at ``store_path`` whatever ``ODOO_SEARCH_STORE__*``
+    says: those commands reindex and drop their collection, which must never be a live tenant's.
+    """
     base = Settings.from_env()
     changes: dict[str, Any] = {}
+    if scratch:
+        assert store_path is not None
+        base = base.replace(store=StoreSettings(backend="edge", path=store_path))
     if getattr(args, "tenant", None):
         changes["tenant"] = args.tenant
     if getattr(args, "language", None):
@@ -124,7 +132,7 @@ def cmd_demo(args: argparse.Namespace, out: Any) -> dict[str, Any]:
     sample = resources.files("odoo_search_lib") / "data" / "sample_products.jsonl"
     with resources.as_file(sample) as path, tempfile.TemporaryDirectory(prefix="odoo-search-demo-") as tmp:
         report = _load(str(path), "stop", out, args.json)
-        settings = _settings(args, tmp)
+        settings = _settings(args, tmp, scratch=True)
         with SearchIndex(settings) as index:
             progress = _Progress("indexing sample", not args.json and sys.stderr.isatty())
             index.reindex(report.documents, progress=progress, total=len(report.documents))
@@ -197,7 +205,7 @@ def cmd_eval(args: argparse.Namespace, out: Any) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="odoo-search-eval-") as tmp:
         index = None
         if any(method in METHODS for method in methods):
-            index = SearchIndex(_settings(args, tmp))
+            index = SearchIndex(_settings(args, tmp, scratch=True))
             progress = _Progress("indexing", not args.json and sys.stderr.isatty())
             index.reindex(documents, progress=progress, total=len(documents))
             progress.close()
@@ -256,10 +264,19 @@ def cmd_bench(args: argparse.Namespace, out: Any) -> dict[str, Any]:
     return result
 
 
+class _UsageError(Exception):
+    """A command-line usage error, raised instead of argparse's print-and-exit so ``--json`` can report it."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{self.prog}: {message}")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="odoo-search", description=__doc__.split("\n")[0])
+    parser = _Parser(prog="odoo-search", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON object (machine output)")
     common.add_argument("--tenant", help="tenant (Odoo database) name; default from ODOO_SEARCH_TENANT or 'default'")
     common.add_argument("--language", choices=("pt", "en"), help="text analysis language (default pt)")
@@ -312,7 +329,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        if "--json" in argv:
+            print(json.dumps({"error": {"code": "usage_error", "message": str(exc)}}, ensure_ascii=False))
+        else:
+            parser.print_usage(sys.stderr)
+            print(f"{exc}", file=sys.stderr)
+        return 2
     out = sys.stdout
     try:
         result = args.func(args, out)

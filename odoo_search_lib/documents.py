@@ -46,6 +46,26 @@ MAX_DESCRIPTION_CHARS = 20_000
 #: length while the facts before the description carry most of the meaning: on the labelled sample
 #: 60 characters scored as well as 400 (README, "Relevance") at a fraction of the indexing time.
 DENSE_DESCRIPTION_CHARS = 60
+#: ``extra`` values nest at most this deep (a hostile file can nest thousands of levels).
+MAX_EXTRA_DEPTH = 32
+#: Payload keys the library sets itself: ``extra`` cannot set them (a product without a price must not
+#: get one, nor a filterable field of the wrong type, from ``extra``).
+RESERVED_EXTRA_KEYS = frozenset(
+    {
+        "doc_id",
+        "name",
+        "kind",
+        "category",
+        "categories",
+        "company_id",
+        "in_stock",
+        "published",
+        "attributes",
+        "tags",
+        "price",
+        "currency",
+    }
+)
 _KNOWN_KEYS = frozenset(
     {
         "id",
@@ -133,10 +153,22 @@ def _parse_line(raw: bytes, number: int) -> Document:
     except UnicodeDecodeError as exc:
         raise DocumentError(f"not valid UTF-8 (byte {exc.start})", line=number, code="not_utf8") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except _NonFiniteNumber as exc:
+        raise DocumentError(f"{exc} is not a finite number", line=number, code="non_finite_number") from None
     except ValueError as exc:
         raise DocumentError(f"not valid JSON: {exc}", line=number, code="bad_json") from None
+    except RecursionError:
+        raise DocumentError("JSON nested too deeply", line=number, code="too_deep") from None
     return document_from_dict(data, line=number)
+
+
+class _NonFiniteNumber(ValueError):
+    """``NaN``, ``Infinity`` or ``-Infinity`` in a JSON line (Python's json accepts them; JSON does not)."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NonFiniteNumber(name)
 
 
 def document_from_dict(data: Any, *, line: int | None = None) -> Document:
@@ -220,7 +252,36 @@ def _optional_fields(data: Mapping[str, Any], doc_id: str, line: int | None) -> 
     extra = {} if extra is None else extra
     if not isinstance(extra, Mapping):
         raise fail("'extra' must be an object")
+    problem = _extra_problem(extra)
+    if problem:
+        raise DocumentError(f"record {doc_id!r}: {problem[1]}", line=line, code=problem[0])
     return attributes, tags, price, flags, company_id, extra
+
+
+def _extra_problem(extra: Mapping[str, Any]) -> tuple[str, str] | None:
+    """``(code, message)`` when ``extra`` cannot be stored as it is, else ``None``."""
+    reserved = sorted(str(key) for key in extra if key in RESERVED_EXTRA_KEYS)
+    if reserved:
+        return "reserved_extra_key", f"'extra' must not set the indexed field {reserved[0]!r}"
+    if not all(isinstance(key, str) for key in extra):
+        return "bad_field", "'extra' keys must be strings"
+    # Iterative depth check first: json.dumps below would recurse on a deep value.
+    stack: list[tuple[Any, int]] = [(extra, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_EXTRA_DEPTH:
+            return "too_deep", f"'extra' nests deeper than {MAX_EXTRA_DEPTH} levels"
+        if isinstance(value, Mapping):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, (list, tuple)):
+            stack.extend((item, depth + 1) for item in value)
+    try:
+        json.dumps(dict(extra), allow_nan=False)
+    except ValueError:
+        return "non_finite_number", "'extra' holds NaN or an infinite number"
+    except TypeError:
+        return "bad_field", "'extra' must hold JSON values only"
+    return None
 
 
 def check_document(document: Document) -> None:
@@ -253,10 +314,11 @@ def check_document(document: Document) -> None:
         or not 1 <= document.company_id <= MAX_INTEGER
     ):
         raise DocumentError(f"document {doc_id!r}: company_id must be a positive integer", code="bad_field")
-    try:
-        json.dumps(dict(document.extra), allow_nan=False)
-    except (TypeError, ValueError):
-        raise DocumentError(f"document {doc_id!r}: extra must hold JSON values only", code="bad_field") from None
+    if not isinstance(document.extra, Mapping):
+        raise DocumentError(f"document {doc_id!r}: extra must be a mapping", code="bad_field")
+    problem = _extra_problem(document.extra)
+    if problem:
+        raise DocumentError(f"document {doc_id!r}: {problem[1]}", code=problem[0])
 
 
 def sparse_text(document: Document) -> str:
@@ -309,7 +371,7 @@ def payload(document: Document) -> dict[str, Any]:
     """What the store keeps next to the vectors (filters and display fields, no long text)."""
     path = document.category_path
     result: dict[str, Any] = {
-        **document.extra,
+        **{key: value for key, value in document.extra.items() if key not in RESERVED_EXTRA_KEYS},
         "name": document.name,
         "kind": document.kind,
         "category": " > ".join(path),

@@ -32,7 +32,7 @@ from html.parser import HTMLParser
 from types import MappingProxyType
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from ._http import post_json
+from ._http import call_openai, openai_client, redact_url, url_secrets
 from .config import LLMSettings
 from .exceptions import ConfigError, InvalidInputError, LLMError
 
@@ -507,7 +507,6 @@ Rules:
 Answer with a JSON object and nothing else: {{"description": "...", "keywords": ["...", "..."]}}"""
 
 _FENCE_RE = re.compile(r"^\s*```(?:json|JSON)?\s*(.*?)\s*```\s*$", re.DOTALL)
-_USERINFO_RE = re.compile(r"(://)[^/@\s]+@")
 
 
 class LLMWriter:
@@ -531,10 +530,12 @@ class LLMWriter:
         self.language = normalise_language(language)
         self.settings = settings
         self.url = f"{settings.base_url.rstrip('/')}/chat/completions"
+        self._client = openai_client(settings)
+        self._where = redact_url(self.url)
 
     def __repr__(self) -> str:
         key = "set" if self.settings.api_key else "none"
-        url = self._redact(self.url)
+        url = self._where
         return f"LLMWriter(model={self.settings.model!r}, url={url!r}, language={self.language!r}, api_key={key})"
 
     def messages(self, facts: ProductFacts) -> list[dict[str, str]]:
@@ -550,24 +551,18 @@ class LLMWriter:
 
     def write(self, facts: ProductFacts) -> Description:
         """Ask the model to describe ``facts`` and fact-check its answer."""
-        payload = {
-            "model": self.settings.model,
-            "temperature": self.settings.temperature,
-            "response_format": {"type": "json_object"},
-            "messages": self.messages(facts),
-        }
-        headers = {"Authorization": f"Bearer {self.settings.api_key}"} if self.settings.api_key else {}
-        try:
-            answer = post_json(
-                self.url,
-                payload,
-                error=LLMError,
-                headers=headers,
-                timeout=self.settings.timeout,
-                max_retries=self.settings.max_retries,
-            )
-        except LLMError as exc:  # a server may echo the key back in its error body
-            raise LLMError(self._redact(exc.message), code=exc.code) from None
+        answer = call_openai(
+            lambda: self._client.chat.completions.with_raw_response.create(
+                model=self.settings.model,
+                temperature=self.settings.temperature,
+                response_format={"type": "json_object"},
+                messages=self.messages(facts),
+            ),
+            where=self._where,
+            attempts=self.settings.max_retries + 1,
+            error=LLMError,
+            secrets=[self.settings.api_key, *url_secrets(self.settings.base_url)],
+        )
         text, keywords = self._parse(answer)
         findings = fact_check(facts, text)
         seen = {(finding.kind, _fold(finding.value)) for finding in findings}
@@ -583,7 +578,7 @@ class LLMWriter:
         )
 
     def _parse(self, answer: Any) -> tuple[str, list[str]]:
-        where = self._redact(self.url)
+        where = self._where
         choices = answer.get("choices") if isinstance(answer, dict) else None
         if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
             raise LLMError(f"{where} answered without a 'choices' list")
@@ -608,12 +603,6 @@ class LLMWriter:
             raise LLMError("the model's answer has no 'keywords' list of strings")
         text = strip_html(description) if re.search(r"</?[A-Za-z][^>]*>", description) else description.strip()
         return text, [_clean(word).lower() for word in keywords if word.strip()]
-
-    def _redact(self, message: str) -> str:
-        key = self.settings.api_key
-        if key:
-            message = message.replace(key, "***")
-        return _USERINFO_RE.sub(r"\1***@", message)
 
 
 def _loads_json_object(content: str) -> dict[str, Any] | None:

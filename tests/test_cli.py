@@ -228,3 +228,43 @@ def test_the_console_script_runs_as_a_process(store: Path) -> None:
         check=False,
     )
     assert completed.returncode == 2 and "error: the query is empty" in completed.stderr
+
+
+def test_eval_and_demo_never_touch_a_configured_qdrant_server(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, local_server
+) -> None:
+    """In a shell set up for a live Qdrant server, eval and demo still use a throw-away embedded store."""
+    from tests.localhttp import Reply
+
+    qdrant = local_server(lambda request: Reply(500, {"status": {"error": "a live tenant's server"}}))
+    monkeypatch.setenv("ODOO_SEARCH_STORE__BACKEND", "qdrant")
+    monkeypatch.setenv("ODOO_SEARCH_STORE__URL", qdrant.url)
+    products = str(write_jsonl(tmp_path / "p.jsonl", PRODUCTS))
+    (tmp_path / "q.tsv").write_text("q1\tcamiseta\n")
+    (tmp_path / "r.tsv").write_text("q1\t0\ta1\t2\n")
+    argv = ["eval", "--products", products, "--queries", str(tmp_path / "q.tsv"), "--qrels", str(tmp_path / "r.tsv")]
+    code, result = run(capsys, *argv, "--method", "bm25", "--json")
+    assert code == 0 and result["methods"]["bm25"]["hit@10"] == 1.0
+    code, result = run(capsys, "demo", "--limit", "1", "--json")
+    assert code == 0 and result["indexed"] >= 300
+    assert qdrant.requests == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["search", "--json"],
+        ["index", "--json", "--on-error", "maybe", "x.jsonl"],
+        ["--json", "nope"],
+        ["demo", "--json", "--limit", "x"],
+    ],
+)
+def test_json_usage_errors_are_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, result = run(capsys, *argv)
+    assert code == 2 and result["error"]["code"] == "usage_error" and result["error"]["message"]
+
+
+def test_usage_errors_without_json_go_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["search"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "usage:" in captured.err and "required" in captured.err

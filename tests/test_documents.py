@@ -11,6 +11,7 @@ import pytest
 from odoo_search_lib.documents import (
     DENSE_DESCRIPTION_CHARS,
     MAX_LINE_BYTES,
+    check_document,
     dense_text,
     document_from_dict,
     load_jsonl,
@@ -386,3 +387,44 @@ def test_payload_omits_missing_price_and_currency() -> None:
 def test_payload_extra_cannot_override_indexed_fields() -> None:
     result = payload(Document(id="x", name="Bola", extra={"name": "Hack", "in_stock": True, "note": "n"}))
     assert result["name"] == "Bola" and result["in_stock"] == 1 and result["note"] == "n"
+
+
+HOSTILE_LINES = [
+    (b'{"id": "deep", "name": "N", "extra": {"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}", "too_deep"),
+    (b"[" * 100_000, "too_deep"),
+    (b'{"id": "nan", "name": "N", "extra": {"weight": NaN}}', "non_finite_number"),
+    (b'{"id": "inf", "name": "N", "extra": {"w": [1, -Infinity]}}', "non_finite_number"),
+    (b'{"id": "p", "name": "N", "extra": {"price": 1}}', "reserved_extra_key"),
+    (b'{"id": "c", "name": "N", "extra": {"currency": "USD"}}', "reserved_extra_key"),
+    (b'{"id": "d", "name": "N", "extra": ' + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"}", "too_deep"),
+]
+
+
+@pytest.mark.parametrize(("line", "code"), HOSTILE_LINES)
+def test_hostile_lines_stay_in_the_error_tree_and_are_skipped(tmp_path: Path, line: bytes, code: str) -> None:
+    path = tmp_path / "p.jsonl"
+    path.write_bytes(b'{"id": "ok", "name": "Bola"}\n' + line + b"\n" + b'{"id": "ok2", "name": "Copo"}\n')
+    with pytest.raises(DocumentError) as caught:
+        load_jsonl(path)
+    assert caught.value.code == code and caught.value.line == 2
+    report = load_jsonl(path, on_error="skip")
+    assert [doc.id for doc in report.documents] == ["ok", "ok2"]
+    assert [(error.line, error.code) for error in report.errors] == [(2, code)]
+
+
+def test_documents_built_in_code_get_the_same_checks() -> None:
+    deep: dict = {}
+    node = deep
+    for _ in range(5000):
+        node["a"] = {}
+        node = node["a"]
+    for extra, code in (
+        ({"w": float("nan")}, "non_finite_number"),
+        ({"price": 10.0}, "reserved_extra_key"),
+        ({"doc_id": "other"}, "reserved_extra_key"),
+        (deep, "too_deep"),
+    ):
+        with pytest.raises(DocumentError) as caught:
+            check_document(Document(id="x", name="Bola", extra=extra))
+        assert caught.value.code == code
+    assert "price" not in payload(Document(id="x", name="Bola", extra={"price": "abc", "currency": "XXX"}))

@@ -78,7 +78,11 @@ def test_openai_request_and_vectors(openai_server: Callable) -> None:
         np.testing.assert_allclose(row, unit(raw_vector(text)), rtol=1e-5)
     [request] = server.requests
     assert request.method == "POST" and request.path == "/v1/embeddings"
-    assert request.json() == {"model": "local-embed", "input": ["camisa azul", " ", "red shirt"]}
+    assert request.json() == {
+        "model": "local-embed",
+        "input": ["camisa azul", " ", "red shirt"],
+        "encoding_format": "float",
+    }
     assert request.headers["authorization"] == f"Bearer {API_KEY}"
     assert request.headers["content-type"] == "application/json"
     assert isinstance(embedder, Embedder) and embedder.provider == "openai"

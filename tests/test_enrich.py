@@ -520,7 +520,7 @@ def test_llm_writer_does_not_retry_a_refusal_nor_leak_the_key(local_server) -> N
         writer.write(KETTLE)
     assert len(server.requests) == 1
     assert "401" in str(caught.value) and API_KEY not in str(caught.value)
-    assert caught.value.__cause__ is None and caught.value.__suppress_context__  # the original error is not shown
+    assert caught.value.__cause__ is None and caught.value.__context__ is None  # nothing chained holds the key
     assert isinstance(caught.value, SearchLibError) and caught.value.code == "llm_error"
     assert API_KEY not in repr(writer) and "api_key=set" in repr(writer)
 

@@ -1,9 +1,9 @@
 """Embeddings from OpenAI or any server that speaks its ``POST /embeddings`` API.
 
 Works with api.openai.com and with OpenAI-compatible servers (vLLM, Ollama,
-LM Studio, text-embeddings-inference, LiteLLM...). Only the standard library is
-used: requests go through :func:`odoo_search_lib._http.post_json`, which adds
-timeouts and retries with backoff.
+LM Studio, text-embeddings-inference, LiteLLM...) through the official ``openai``
+SDK, configured by :func:`odoo_search_lib._http.openai_client` (timeouts,
+bounded retries with backoff, no redirects).
 
 ``dim`` must be known before the first call, because vector collections are
 created up front: it comes from the settings, or from a small table of
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .._http import post_json
+from .._http import call_openai, openai_client, redact_url, url_secrets
 from ..config import EmbedderSettings
 from ..exceptions import ConfigError, EmbeddingError
 from .base import l2_normalise
@@ -71,6 +71,18 @@ class OpenAIEmbedder:
         self.dim, self._dimensions = _resolve_dim(model, dim)
         if not api_key and urllib.parse.urlsplit(self.base_url).hostname == "api.openai.com":
             raise ConfigError("embedder.api_key is required for api.openai.com")
+        settings = EmbedderSettings(
+            provider="openai",
+            model=model,
+            base_url=self.base_url,
+            api_key=api_key,
+            timeout=timeout,
+            max_retries=max_retries,
+            batch_size=batch_size,
+            dim=dim,
+        )
+        self._client = openai_client(settings)
+        self._where = redact_url(self.url)
 
     @classmethod
     def from_settings(cls, settings: EmbedderSettings) -> OpenAIEmbedder:
@@ -87,7 +99,8 @@ class OpenAIEmbedder:
 
     def __repr__(self) -> str:
         key = "set" if self._api_key else "none"
-        return f"OpenAIEmbedder(model={self.model!r}, base_url={self.base_url!r}, dim={self.dim}, api_key={key})"
+        base_url = redact_url(self.base_url)
+        return f"OpenAIEmbedder(model={self.model!r}, base_url={base_url!r}, dim={self.dim}, api_key={key})"
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         """Return an ``(len(texts), dim)`` float32 array of unit rows, ``batch_size`` texts per request."""
@@ -105,56 +118,48 @@ class OpenAIEmbedder:
         return self.embed_documents([text])[0]
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
-        payload: dict[str, Any] = {"model": self.model, "input": texts}
-        if self._dimensions:
-            payload["dimensions"] = self._dimensions
-        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
-        failure: EmbeddingError | None = None
-        try:
-            answer = post_json(
-                self.url,
-                payload,
-                error=EmbeddingError,
-                headers=headers,
-                timeout=self.timeout,
-                max_retries=self.max_retries,
-            )
-        except EmbeddingError as exc:  # a server may echo the key back in its error body
-            failure = EmbeddingError(self._redact(exc.message), code=exc.code)
-        if failure is not None:
-            raise failure  # outside the handler: no __context__ that still holds the key
+        extra: dict[str, int] = {"dimensions": self._dimensions} if self._dimensions else {}
+        answer = call_openai(
+            lambda: self._client.embeddings.with_raw_response.create(
+                model=self.model, input=texts, encoding_format="float", **extra
+            ),
+            where=self._where,
+            attempts=self.max_retries + 1,
+            error=EmbeddingError,
+            secrets=self._secrets(),
+        )
         return self._parse(answer, len(texts))
 
     def _parse(self, answer: Any, expected: int) -> np.ndarray:
         data = answer.get("data") if isinstance(answer, dict) else None
         if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-            raise EmbeddingError(f"{self.url} answered without a 'data' list of embeddings")
+            raise EmbeddingError(f"{self._where} answered without a 'data' list of embeddings")
         if len(data) != expected:
-            raise EmbeddingError(f"{self.url} answered {len(data)} embedding(s) for {expected} text(s)")
+            raise EmbeddingError(f"{self._where} answered {len(data)} embedding(s) for {expected} text(s)")
         if all("index" in item for item in data):
             indexes = [item["index"] for item in data]
             if sorted(indexes) != list(range(expected)):
-                raise EmbeddingError(f"{self.url} answered embeddings with indexes {indexes}, not 0..{expected - 1}")
+                raise EmbeddingError(f"{self._where} answered embeddings with indexes {indexes}, not 0..{expected - 1}")
             data = sorted(data, key=lambda item: item["index"])
         rows = [item.get("embedding") for item in data]
         for row in rows:
             if not isinstance(row, list):
-                raise EmbeddingError(f"{self.url} answered an embedding that is not a list of numbers")
+                raise EmbeddingError(f"{self._where} answered an embedding that is not a list of numbers")
             if len(row) != self.dim:
                 raise EmbeddingError(
-                    f"{self.url} answered {len(row)}-dimensional vectors for model {self.model!r}, "
+                    f"{self._where} answered {len(row)}-dimensional vectors for model {self.model!r}, "
                     f"expected {self.dim} (embedder.dim)"
                 )
         try:
             vectors = np.asarray(rows, dtype=np.float32)
         except (TypeError, ValueError) as exc:
-            raise EmbeddingError(f"{self.url} answered an embedding that is not a list of numbers") from exc
+            raise EmbeddingError(f"{self._where} answered an embedding that is not a list of numbers") from exc
         if not np.isfinite(vectors).all():
-            raise EmbeddingError(f"{self.url} answered an embedding with NaN or infinite values")
+            raise EmbeddingError(f"{self._where} answered an embedding with NaN or infinite values")
         return vectors
 
-    def _redact(self, message: str) -> str:
-        return message.replace(self._api_key, "***") if self._api_key else message
+    def _secrets(self) -> list[str]:
+        return [self._api_key, *url_secrets(self.base_url)]
 
 
 def _resolve_dim(model: str, dim: int) -> tuple[int, int]:
