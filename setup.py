@@ -50,6 +50,7 @@ setup(
         # `pip install odoo-search-lib`, and webhooks/Chatwoot use requests
         "openai>=1.40",
         "requests>=2.31",
+        "Babel>=2.9",  # money in the shop's locale ("R$ 1.234,56") for the sales assistant; Odoo requires it too
     ],
     extras_require=EXTRAS,
     entry_points={"console_scripts": ["odoo-search=odoo_search_lib.cli:main"]},
