@@ -363,7 +363,7 @@ class OfflineAssistant:
         variant = self._priced_variant(product, request) if product else None
         if product is not None and variant is not None and topics & COMBINING:
             for rule in self._covering(product, variant, request, topics, at):
-                if rule not in used:
+                if rule not in used and rule not in coupons:  # a named coupon gets its own line below
                     add(rule, phrases["rule"].format(title=rule.title, text=rule.text))
         valid_coupons = [c for c in coupons if c.valid_at(at)]
         for topic in VALID_TOPIC_ORDER:
@@ -393,7 +393,7 @@ class OfflineAssistant:
             candidates = [r for r in valid if r.topic == "promotion" or r.code]
             if topic == "coupon":
                 candidates = valid_coupons or [r for r in candidates if r.code]
-            if variant is not None and plan.products:
+            if variant is not None and plan.products and not (topic == "coupon" and valid_coupons):
                 category = plan.products[0].category
                 candidates = [r for r in candidates if r.covers(variant.id, category)]
                 candidates.sort(key=lambda r: not (r.products or r.categories))
