@@ -272,17 +272,16 @@ class _Run:
         products, rules = list(self.products.values()), list(self.rules.values())
         if not products and not rules:
             return None  # an answer resting on no record is not an answer we can check
-        if unsupported_claims(text, Facts.of(products, rules)):
-            return None
         folded = text.casefold()
-        cited = [Citation("product", p.id) for p in products if _mentions(folded, p)]
-        cited += [
-            Citation("rule", r.id)
-            for r in rules
-            if r.title.casefold() in folded or (r.code and r.code.casefold() in folded)
-        ]
-        if not cited:
-            cited = [Citation("product", p.id) for p in products] + [Citation("rule", r.id) for r in rules]
+        named = [p for p in products if _mentions(folded, p)]
+        named_rules = [r for r in rules if r.title.casefold() in folded or (r.code and r.code.casefold() in folded)]
+        # Figures must come from the records the text names (a neighbour's price is still a wrong price);
+        # a text naming no record is checked against everything the tools returned.
+        facts = Facts.of(named or products, rules if not named_rules else named_rules)
+        if unsupported_claims(text, facts):
+            return None
+        cited = [Citation("product", p.id) for p in named or products]
+        cited += [Citation("rule", r.id) for r in named_rules or ([] if named else rules)]
         channel = self.offline.settings.channel or self.conversation.channel
         return Reply(tuple(split_message(text, channel)), tuple(cited), False, None, self.plan.language, None, "llm")
 
@@ -317,5 +316,4 @@ def _parse_answer(answer: Any) -> tuple[str | None, list[tuple[str, str, str]]]:
 
 
 def _mentions(folded: str, product: ProductInfo) -> bool:
-    names = [product.name, *(v.name for v in product.variants)]
-    return any(name.casefold()[:30] in folded for name in names)
+    return product.name.casefold() in folded
