@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 
+from . import _rules_cli
 from ._version import __version__
 from .config import Settings, StoreSettings
 from .documents import load_jsonl
@@ -153,6 +154,9 @@ def cmd_demo(args: argparse.Namespace, out: Any) -> dict[str, Any]:
 
 
 def cmd_index(args: argparse.Namespace, out: Any) -> dict[str, Any]:
+    if args.kind == "rule":
+        progress = _Progress("indexing", not args.json and sys.stderr.isatty())
+        return _rules_cli.cmd_index(args, out, _settings(args, args.store), progress)
     report = _load(args.file, args.on_error, out, args.json)
     with SearchIndex(_settings(args, args.store)) as index:
         progress = _Progress("indexing", not args.json and sys.stderr.isatty())
@@ -188,6 +192,11 @@ def cmd_search(args: argparse.Namespace, out: Any) -> dict[str, Any]:
     filters = _parse_filter_args(args.filter or [])
     if not Path(args.store).is_dir():
         raise InvalidInputError(f"no store at {args.store}: run 'odoo-search index' first", code="no_store")
+    if args.kind == "rule":
+        if filters is not None:
+            raise InvalidInputError("--filter is for products; rules take --type and --at", code="invalid_argument")
+        return _rules_cli.cmd_search(args, out, _settings(args, args.store))
+    _product_only(args)
     with SearchIndex(_settings(args, args.store)) as index:
         result = index.search(args.query, limit=args.limit, method=args.method, filters=filters)
     rows = [_hit_row(hit) for hit in result.hits]
@@ -196,7 +205,22 @@ def cmd_search(args: argparse.Namespace, out: Any) -> dict[str, Any]:
     return {"query": result.query, "method": result.method, "took_ms": round(result.took_ms, 2), "results": rows}
 
 
+def _product_only(args: argparse.Namespace) -> None:
+    """Refuse the rule options on a product command rather than ignoring them."""
+    for option in ("at", "type", "rules"):
+        if getattr(args, option, None):
+            raise InvalidInputError(f"--{option} needs --kind rule", code="invalid_argument")
+    if getattr(args, "include_inactive", False):
+        raise InvalidInputError("--include-inactive needs --kind rule", code="invalid_argument")
+
+
 def cmd_eval(args: argparse.Namespace, out: Any) -> dict[str, Any]:
+    if args.kind == "rule":
+        progress = _Progress("indexing", not args.json and sys.stderr.isatty())
+        return _rules_cli.cmd_eval(args, out, lambda path: _settings(args, path), progress)
+    _product_only(args)
+    if not args.products:
+        raise InvalidInputError("eval needs --products FILE (or --kind rule --rules FILE)", code="invalid_argument")
     queries = load_queries(args.queries)
     qrels = load_qrels(args.qrels)
     documents = _load(args.products, "stop", out, args.json).documents
@@ -286,8 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--limit", type=int, default=3, help="results per search (default 3)")
     demo.set_defaults(func=cmd_demo)
 
-    index = sub.add_parser("index", parents=[common], help="(re)build the index of a JSON Lines product file")
-    index.add_argument("file", help="products, one JSON object per line")
+    index = sub.add_parser("index", parents=[common], help="(re)build the index of a JSON Lines product or rule file")
+    index.add_argument("file", help="products (or rules with --kind rule), one JSON object per line")
     index.add_argument("--store", required=True, help="embedded store directory (created if missing)")
     index.add_argument(
         "--on-error",
@@ -295,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="stop",
         help="on a bad line: stop before touching the store (default) or skip it",
     )
+    _rules_cli.add_arguments(index, "index")
     index.set_defaults(func=cmd_index)
 
     search = sub.add_parser("search", parents=[common], help="search an index")
@@ -309,14 +334,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="category, price_min, price_max, in_stock, published, company_id, kind (repeatable)",
     )
+    _rules_cli.add_arguments(search, "search")
     search.set_defaults(func=cmd_search)
 
     evaluate = sub.add_parser("eval", parents=[common], help="nDCG@10, recall@10, MRR@10, hit@10 per method")
-    evaluate.add_argument("--products", required=True)
+    evaluate.add_argument("--products", help="JSON Lines product file (product eval)")
     evaluate.add_argument("--queries", required=True, help="qid<TAB>text lines")
     evaluate.add_argument("--qrels", required=True, help="TREC qrels: qid<TAB>0<TAB>product_id<TAB>grade")
     evaluate.add_argument("--method", choices=(*METHODS, *BASELINES, "all"), default="all")
     evaluate.add_argument("--fusion", choices=("rrf", "dbsf", "weighted"), help="fusion for hybrid (default rrf)")
+    _rules_cli.add_arguments(evaluate, "eval")
     evaluate.set_defaults(func=cmd_eval)
 
     bench = sub.add_parser("bench", parents=[common], help="indexing throughput and query latency on synthetic data")

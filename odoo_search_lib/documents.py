@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 from .exceptions import DocumentError
 from .store.base import category_key
@@ -31,6 +31,7 @@ __all__ = [
     "document_from_dict",
     "load_jsonl",
     "payload",
+    "read_jsonl",
     "sparse_text",
     "typo_text",
 ]
@@ -85,6 +86,11 @@ _KNOWN_KEYS = frozenset(
 )
 
 
+class HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
 @dataclass
 class LoadReport:
     """What :func:`load_jsonl` read: the documents, the skipped lines and the repeated ids."""
@@ -101,27 +107,46 @@ def load_jsonl(path: str | os.PathLike[str], *, on_error: Literal["stop", "skip"
     Raises :class:`DocumentError` (with the line number) on the first bad line
     when ``on_error="stop"``, or if the file cannot be read at all.
     """
+    records, report = read_jsonl(path, document_from_dict, on_error=on_error)
+    report.documents = records
+    return report
+
+
+Record = TypeVar("Record", bound=HasId)
+
+
+def read_jsonl(
+    path: str | os.PathLike[str],
+    parse: Callable[..., Record],
+    *,
+    on_error: Literal["stop", "skip"] = "stop",
+) -> tuple[list[Record], LoadReport]:
+    """Read a JSON Lines file of records that have an ``id``, each built by ``parse(data, line=n)``.
+
+    The loading rules of :func:`load_jsonl` (line cap, UTF-8, one JSON object per line, errors
+    with line numbers, the last of repeated ids wins) for any record type, such as business rules.
+    Returns the records and a report of the skipped lines and repeated ids (its ``documents`` empty).
+    """
     if on_error not in ("stop", "skip"):
         raise ValueError("on_error must be 'stop' or 'skip'")
     report = LoadReport()
-    by_id: dict[str, Document] = {}
+    by_id: dict[str, Record] = {}
     for number, raw in _lines(path):
         report.lines = number
         if not raw.strip():
             continue
         try:
-            document = _parse_line(raw, number)
+            record = parse(_parse_line(raw, number), line=number)
         except DocumentError as exc:
             if on_error == "stop":
                 raise
             report.errors.append(exc)
             continue
-        if document.id in by_id:
-            report.duplicates.append(document.id)
-            del by_id[document.id]  # re-insert so the order follows the last occurrence
-        by_id[document.id] = document
-    report.documents = list(by_id.values())
-    return report
+        if record.id in by_id:
+            report.duplicates.append(record.id)
+            del by_id[record.id]  # re-insert so the order follows the last occurrence
+        by_id[record.id] = record
+    return list(by_id.values()), report
 
 
 def _lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes]]:
@@ -145,7 +170,7 @@ def _lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes]]:
             yield number, raw
 
 
-def _parse_line(raw: bytes, number: int) -> Document:
+def _parse_line(raw: bytes, number: int) -> Any:
     if raw == b"\x00oversized":
         raise DocumentError(f"longer than {MAX_LINE_BYTES} bytes", line=number, code="line_too_long")
     try:
@@ -160,7 +185,7 @@ def _parse_line(raw: bytes, number: int) -> Document:
         raise DocumentError(f"not valid JSON: {exc}", line=number, code="bad_json") from None
     except RecursionError:
         raise DocumentError("JSON nested too deeply", line=number, code="too_deep") from None
-    return document_from_dict(data, line=number)
+    return data
 
 
 class _NonFiniteNumber(ValueError):

@@ -95,15 +95,19 @@ def metrics_for(ranking: Sequence[str], labels: Mapping[str, int], cutoff: int =
     }
 
 
-def evaluate_run(queries: Mapping[str, str], qrels: Qrels, ranker: Ranker) -> dict[str, float]:
-    """Average the metrics of ``ranker`` over every labelled query."""
+def evaluate_run(
+    queries: Mapping[str, str], qrels: Qrels, ranker: Ranker, *, cutoffs: Sequence[int] = (CUTOFF,)
+) -> dict[str, float]:
+    """Average the metrics of ``ranker`` over every labelled query, at each of ``cutoffs``."""
     labelled = [qid for qid in queries if qrels.get(qid)]
     if not labelled:
         raise InvalidInputError("no query has labels in the qrels file", code="bad_qrels")
     totals: dict[str, float] = {}
     for qid in labelled:
-        for name, value in metrics_for(ranker(queries[qid]), qrels[qid]).items():
-            totals[name] = totals.get(name, 0.0) + value
+        ranking = ranker(queries[qid])
+        for cutoff in cutoffs:
+            for name, value in metrics_for(ranking, qrels[qid], cutoff).items():
+                totals[name] = totals.get(name, 0.0) + value
     return {name: round(value / len(labelled), 4) for name, value in totals.items()}
 
 

@@ -43,6 +43,13 @@ Progress = Callable[[int, "int | None"], None]
 class SearchIndex:
     """Index and search the documents of one tenant and one kind."""
 
+    #: How a document becomes the texts of the three signals and its payload (a document kind
+    #: with texts of its own, such as business rules' passages, replaces these).
+    dense_text = staticmethod(dense_text)
+    sparse_text = staticmethod(sparse_text)
+    typo_text = staticmethod(typo_text)
+    payload = staticmethod(payload)
+
     def __init__(
         self,
         settings: Settings,
@@ -107,7 +114,7 @@ class SearchIndex:
     def encode(self, documents: Sequence[Document]) -> list[Point]:
         """Turn documents into points: one batched embedder call, sparse vectors, payloads."""
         points = self.encode_sparse(documents)  # validates the documents first
-        vectors = self.embedder.embed_documents([dense_text(doc) for doc in documents])
+        vectors = self.embedder.embed_documents([self.dense_text(doc) for doc in documents])
         if len(vectors) != len(points):
             raise EmbeddingError(f"the embedder returned {len(vectors)} vectors for {len(points)} documents")
         return [
@@ -124,9 +131,9 @@ class SearchIndex:
             Point(
                 doc_id=doc.id,
                 dense=empty,
-                bm25=self.bm25.encode_document(sparse_text(doc)),
-                chars=self.chars.encode_document(typo_text(doc)),
-                payload=payload(doc),
+                bm25=self.bm25.encode_document(self.sparse_text(doc)),
+                chars=self.chars.encode_document(self.typo_text(doc)),
+                payload=self.payload(doc),
             )
             for doc in documents
         ]

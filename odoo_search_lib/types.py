@@ -47,7 +47,8 @@ class Filters:
 
     ``company_ids`` keeps documents of those companies and documents shared by
     all companies (no company). ``category`` matches that category and every
-    category below it.
+    category below it. ``valid_at`` (seconds since the epoch) keeps business rules
+    valid at that moment; ``rule_types`` keeps business rules of those types.
     """
 
     company_ids: tuple[int, ...] | None = None
@@ -57,6 +58,8 @@ class Filters:
     in_stock: bool | None = None
     published: bool | None = None
     kind: str | None = None
+    valid_at: float | None = None
+    rule_types: tuple[str, ...] | None = None
 
     def is_empty(self) -> bool:
         return all(value is None for value in self.__dict__.values())

@@ -141,8 +141,6 @@ def payloads(store: VectorStore, filters: Filters | None = None) -> dict[str, di
     return {point.doc_id: dict(point.payload) for point in points}
 
 
-
-
 # -- collections and aliases ----------------------------------------------------
 
 
@@ -361,6 +359,47 @@ def test_filters_apply_to_sparse_stages(shared: VectorStore) -> None:
     assert ids(bm25) == ["d2"]
     assert set(ids(chars)) <= {"d2", "d3", "d5", "d7"}
     assert ids(chars)[0] == "d2"
+
+
+def test_validity_and_rule_type_filters_in_every_stage(store: VectorStore) -> None:
+    """Business rules' filters (odoo_search_lib.rules): float epoch ends, open ends as ±1e15 sentinels."""
+    rules = {  # id: (type, valid_from_ts, valid_to_ts)
+        "always": ("payment", -1e15, 1e15),
+        "expired": ("promotion", 1000.0, 1999.999),
+        "current": ("promotion", 2000.0, 3000.0),
+        "future": ("promotion", 3000.001, 1e15),
+    }
+    points = [
+        Point(
+            doc_id=rule_id,
+            dense=vector,
+            bm25=BM25.encode_document("cupom de desconto"),
+            chars=CHARS.encode_document("cupom de desconto"),
+            payload={"doc_id": rule_id, "kind": "rule", "rule_type": kind, "valid_from_ts": start, "valid_to_ts": end},
+        )
+        for (rule_id, (kind, start, end)), vector in zip(rules.items(), unit_vectors(len(rules), seed=3), strict=True)
+    ]
+    store.create_collection("r", DIM)
+    store.upsert("r", points)
+    stages = [
+        SignalQuery("dense", points[0].dense, 10),
+        SignalQuery("bm25", BM25.encode_query("cupom"), 10),
+        SignalQuery("chars", CHARS.encode_query("cupom"), 10),
+    ]
+    cases = [
+        (Filters(valid_at=2000.0), {"always", "current"}),  # both ends inclusive
+        (Filters(valid_at=3000.0), {"always", "current"}),
+        (Filters(valid_at=1999.9995), {"always"}),  # between two rules
+        (Filters(valid_at=1e9), {"always", "future"}),
+        (Filters(valid_at=-1e12), {"always"}),
+        (Filters(valid_at=1500.0, rule_types=("promotion",)), {"expired"}),
+        (Filters(rule_types=("payment", "faq")), {"always"}),
+        (Filters(rule_types=()), set()),
+    ]
+    for filters, expected in cases:
+        for stage, found in zip(stages, store.query("r", stages, filters), strict=True):
+            assert set(ids(found)) == expected, (filters, stage.using)
+        assert store.count("r", filters) == len(expected)
 
 
 def test_both_backends_agree(tmp_path: Path) -> None:

@@ -43,7 +43,19 @@ def test_all_exports_every_exception() -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["text", "sparse", "documents", "config", "evaluate", "types", "exceptions", "store", "store.base", "store.edge"],
+    [
+        "text",
+        "sparse",
+        "documents",
+        "config",
+        "evaluate",
+        "types",
+        "exceptions",
+        "store",
+        "store.base",
+        "store.edge",
+        "rules",
+    ],
 )
 def test_submodule_all_names_exist(module: str) -> None:
     loaded = importlib.import_module(f"odoo_search_lib.{module}")

@@ -50,6 +50,10 @@ PAYLOAD_SCHEMA: Mapping[str, Literal["keyword", "integer", "float"]] = {
     "in_stock": "integer",
     "published": "integer",
     "price": "float",
+    # Business rules (odoo_search_lib.rules): their type and validity, seconds since the epoch.
+    "rule_type": "keyword",
+    "valid_from_ts": "float",
+    "valid_to_ts": "float",
 }
 
 SIGNALS = ("dense", "bm25", "chars")
@@ -127,6 +131,12 @@ def filter_conditions(filters: Filters | None) -> list[Condition]:
         conditions.append(Condition("in_stock", any_of=(int(filters.in_stock),)))
     if filters.published is not None:
         conditions.append(Condition("published", any_of=(int(filters.published),)))
+    if filters.rule_types is not None:
+        conditions.append(Condition("rule_type", any_of=tuple(filters.rule_types)))
+    if filters.valid_at is not None:
+        # Open ends are stored as sentinels far in the past and future, so two ranges cover every rule.
+        conditions.append(Condition("valid_from_ts", lte=filters.valid_at))
+        conditions.append(Condition("valid_to_ts", gte=filters.valid_at))
     return conditions
 
 
