@@ -18,7 +18,7 @@ import datetime as dt
 
 from ..config import LLMSettings
 from ..exceptions import ConfigError
-from .adapters import IndexCatalog, IndexRules, rule_document, rule_from_dict
+from .adapters import FileShop, IndexCatalog, IndexRules, load_rules, port_rule
 from .channels import CHANNEL_LIMITS, split_message
 from .grounding import Facts, Unsupported, unsupported_claims
 from .language import detect_language, format_money
@@ -33,6 +33,7 @@ __all__ = [
     "Citation",
     "Conversation",
     "Facts",
+    "FileShop",
     "IndexCatalog",
     "IndexRules",
     "Message",
@@ -47,8 +48,8 @@ __all__ = [
     "Variant",
     "detect_language",
     "format_money",
-    "rule_document",
-    "rule_from_dict",
+    "load_rules",
+    "port_rule",
     "split_message",
     "unsupported_claims",
 ]

@@ -13,17 +13,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
+from .. import rules as library_rules
+from ..confidence import match_confidence, term_coverage
 from ..config import Settings
-from ..enrich import strip_html
-from ..exceptions import DocumentError
 from ..index import SearchIndex
 from ..text import Analyzer, fold, tokenize
 from ..types import Document
 from .ports import ProductInfo, ProductMatch, Rule, RuleMatch, Variant
 
-__all__ = ["FileShop", "IndexCatalog", "IndexRules", "VARIANT_KEYS", "load_rules", "rule_document", "rule_from_dict"]
+__all__ = ["FileShop", "IndexCatalog", "IndexRules", "VARIANT_KEYS", "load_rules", "port_rule"]
 
 #: Attribute names (folded) whose values tell variants of one product apart, with their kind.
 VARIANT_KEYS = {
@@ -138,140 +137,71 @@ def _family_key(doc: Document, analyzer: Analyzer) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- rules
 
 
-def _date(value: Any, field: str, rule_id: str) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            pass
-    raise DocumentError(f"rule {rule_id!r}: {field!r} must be a date YYYY-MM-DD", code="bad_field")
+def port_rule(rule: library_rules.Rule) -> Rule:
+    """The assistant's view of a business rule (:mod:`odoo_search_lib.rules`): dates, topic, coupon.
 
-
-def _number(value: Any, field: str, rule_id: str) -> float | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise DocumentError(f"rule {rule_id!r}: {field!r} must be a number >= 0", code="bad_field")
-    return float(value)
-
-
-def _strings(value: Any, field: str, rule_id: str) -> tuple[str, ...]:
-    if value in (None, ""):
-        return ()
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise DocumentError(f"rule {rule_id!r}: {field!r} must be a list of strings", code="bad_field")
-    return tuple(item.strip() for item in value if item.strip())
-
-
-def rule_from_dict(data: Any) -> Rule:
-    """Build a :class:`Rule` from one line of the rules file (``sample_rules.jsonl``'s format).
-
-    ``id``, ``title`` (or ``name``) and ``content`` (or ``description``/``text``, HTML allowed) are
-    required; ``type`` (or ``topic``) names the topic; ``valid_from``/``valid_to`` are ISO dates or
-    date-times (the date part counts); ``coupon_code``, ``categories``, ``products`` and
-    ``question`` are optional, and so are ``percent``, ``min_amount``, ``payment`` and
-    ``excluded_categories`` (at the top level or under ``extra``). A payment rule about Pix
-    without a ``percent`` takes the first "N% de desconto" of its text.
+    A payment rule about Pix gets ``payment="pix"`` and, as its ``percent``, the first
+    "N% de desconto" of its text, so the assistant can state a product's Pix price.
     """
-    if not isinstance(data, Mapping):
-        raise DocumentError("a rule must be a JSON object", code="not_an_object")
-    extra = data.get("extra") if isinstance(data.get("extra"), Mapping) else {}
-    merged = {**extra, **{k: v for k, v in data.items() if k != "extra"}}
-    rule_id = str(merged.get("id") or "").strip()
-    title = merged.get("title") or merged.get("name")
-    text = merged.get("content") or merged.get("description") or merged.get("text") or ""
-    if not rule_id or not isinstance(title, str) or not title.strip() or not isinstance(text, str):
-        raise DocumentError("a rule needs an 'id', a 'title' and a 'content'", code="bad_rule")
-    text = strip_html(text)
-    question = merged.get("question")
-    raw_topic = fold(str(merged.get("type") or merged.get("topic") or "faq")).strip()
-    topic = TOPIC_ALIASES.get(raw_topic.replace(" ", "_"), "faq")
-    percent = _number(merged.get("percent", merged.get("discount_percent")), "percent", rule_id)
-    payment = fold(str(merged.get("payment") or merged.get("payment_method") or "")).strip()
-    if topic == "payment" and "pix" in fold(title) and not payment:
-        payment = "pix"
-    if payment == "pix" and percent is None:
-        found = _PERCENT_OFF.search(fold(text))
-        percent = float(found.group(1).replace(",", ".")) if found else None
+    topic = TOPIC_ALIASES.get(fold(rule.type).replace(" ", "_"), "faq")
+    payment = "pix" if topic == "payment" and "pix" in fold(rule.title) else ""
+    found = _PERCENT_OFF.search(fold(rule.content)) if payment else None
     return Rule(
-        id=rule_id,
-        title=title.strip(),
-        text=text,
+        id=rule.id,
+        title=rule.title,
+        text=rule.content,
         topic=topic,
-        valid_from=_date(merged.get("valid_from"), "valid_from", rule_id),
-        valid_until=_date(merged.get("valid_to", merged.get("valid_until")), "valid_to", rule_id),
-        code=str(merged.get("coupon_code") or merged.get("code") or "").strip().upper(),
-        percent=percent,
-        min_amount=_number(merged.get("min_amount"), "min_amount", rule_id),
+        valid_from=rule.valid_from.date() if rule.valid_from else None,
+        valid_until=rule.valid_to.date() if rule.valid_to else None,
+        code=rule.coupon_code.upper(),
+        percent=float(found.group(1).replace(",", ".")) if found else None,
         payment=payment,
-        categories=_strings(merged.get("categories"), "categories", rule_id),
-        excluded_categories=_strings(merged.get("excluded_categories"), "excluded_categories", rule_id),
-        products=_strings(merged.get("products"), "products", rule_id),
-        question=question.strip() if isinstance(question, str) else "",
-        tags=_strings(merged.get("tags"), "tags", rule_id),
+        categories=rule.categories,
+        products=rule.products,
+        question=rule.question,
+        tags=rule.tags,
     )
 
 
 _PERCENT_OFF = re.compile(r"(\d+(?:,\d+)?)\s?% de desconto")
 
 
-def rule_document(rule: Rule) -> Document:
-    """The searchable form of a rule: title, text, topic and coupon code."""
-    return Document(
-        id=rule.id,
-        name=rule.title,
-        description=f"{rule.question} {rule.text}".strip(),
-        category=rule.topic,
-        tags=(*rule.tags, rule.code) if rule.code else rule.tags,
-        kind="rule",
-    )
+def load_rules(path: str) -> list[library_rules.Rule]:
+    """Read a rules file (:func:`odoo_search_lib.rules.load_rules`); a bad line raises with its number."""
+    return library_rules.load_rules(path).rules
 
 
 class IndexRules:
-    """:class:`~.ports.RulesPort` over a rule index; validity is checked against the rules themselves."""
+    """:class:`~.ports.RulesPort` over a :class:`~odoo_search_lib.rules.RuleIndex`.
 
-    def __init__(self, index: SearchIndex, rules: Sequence[Rule]) -> None:
+    The index filters by validity; each rule is checked again here. A hit's confidence is the
+    calibrated match confidence (:mod:`odoo_search_lib.confidence`) of its dense score and of the
+    query terms found in the rule's title, tags and question.
+    """
+
+    def __init__(self, index: library_rules.RuleIndex, rules: Sequence[library_rules.Rule]) -> None:
         self.index = index
-        self._rules = {rule.id: rule for rule in rules}
+        self.rules = [port_rule(rule) for rule in rules]
+        self._by_id = {rule.id: rule for rule in self.rules}
+        self._analyzer = Analyzer(index.language)
+        self._terms = {
+            rule.id: set(self._analyzer.terms(" ".join([rule.title, rule.question, *rule.tags, rule.code])))
+            for rule in self.rules
+        }
 
     def search(self, query: str, *, at: dt.date, limit: int, valid_only: bool = True) -> list[RuleMatch]:
-        if not self._rules:
+        if not self.rules:
             return []
-        result = self.index.search(query, limit=max(limit * 4, 10))
+        result = self.index.search(query, at=at, limit=max(limit, 10), include_inactive=not valid_only)
+        asked = set(self._analyzer.terms(query))
         matches = []
         for hit in result.hits:
-            rule = self._rules.get(hit.id)
-            if rule is not None and (not valid_only or rule.valid_at(at)):
-                matches.append(RuleMatch(rule, hit.confidence))
-        return matches[:limit]
-
-    def all(self) -> list[Rule]:
-        return list(self._rules.values())
-
-
-def load_rules(path: str) -> list[Rule]:
-    """Read a rules file (JSON Lines); a bad line raises :class:`DocumentError` with its number."""
-    import json
-
-    rules: dict[str, Rule] = {}
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, 1):
-            if not raw.strip():
+            rule = self._by_id.get(hit.id)
+            if rule is None or (valid_only and not rule.valid_at(at)):
                 continue
-            try:
-                data = json.loads(raw)
-            except ValueError:
-                raise DocumentError("not valid JSON", line=number, code="bad_json") from None
-            try:
-                rule = rule_from_dict(data)
-            except DocumentError as exc:
-                raise DocumentError(exc.message, line=number, code=exc.code) from None
-            rules[rule.id] = rule
-    return list(rules.values())
+            coverage = term_coverage(asked, self._terms[rule.id])
+            matches.append(RuleMatch(rule, match_confidence(hit.scores.get("dense", 0.0), coverage)))
+        return matches[:limit]
 
 
 class FileShop:
@@ -280,7 +210,7 @@ class FileShop:
     For the CLI and the evaluation: ``with FileShop(products, rules, settings) as shop: shop.catalog``.
     """
 
-    def __init__(self, products: Sequence[Document], rules: Sequence[Rule], settings: Settings) -> None:
+    def __init__(self, products: Sequence[Document], rules: Sequence[library_rules.Rule], settings: Settings) -> None:
         import dataclasses
         import tempfile
 
@@ -288,13 +218,13 @@ class FileShop:
         if settings.store.backend == "edge":
             settings = settings.replace(store=dataclasses.replace(settings.store, path=self._tmp.name))
         self.products_index = SearchIndex(settings)
-        self.rules_index = SearchIndex(
-            settings, kind="rule", embedder=self.products_index.embedder, store=self.products_index.store
+        self.rules_index = library_rules.RuleIndex(
+            settings, embedder=self.products_index.embedder, store=self.products_index.store
         )
         try:
             self.products_index.reindex(products)
             if rules:
-                self.rules_index.reindex([rule_document(rule) for rule in rules])
+                self.rules_index.reindex(rules)
         except BaseException:
             self.close()
             raise

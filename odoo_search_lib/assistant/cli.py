@@ -17,6 +17,7 @@ from . import SalesAssistant
 from .adapters import FileShop, load_rules
 from .evaluate import evaluate_conversations, load_conversations, parse_conversation
 from .offline import AssistantSettings
+from .ports import Rule
 from .types import Conversation, Message
 
 __all__ = ["add_chat_commands"]
@@ -37,7 +38,7 @@ def _today(value: str | None) -> dt.date:
         raise InvalidInputError(f"--today must be YYYY-MM-DD (got {value!r})", code="invalid_argument") from None
 
 
-def _shop(args: argparse.Namespace) -> tuple[Settings, FileShop, list[Any]]:
+def _shop(args: argparse.Namespace) -> tuple[Settings, FileShop, list[Rule]]:
     settings = Settings.from_env()
     if args.tenant:
         settings = settings.replace(tenant=args.tenant)
@@ -45,7 +46,8 @@ def _shop(args: argparse.Namespace) -> tuple[Settings, FileShop, list[Any]]:
     if not report.documents:
         raise InvalidInputError(f"{args.products} holds no valid product", code="no_documents")
     rules = load_rules(args.rules) if args.rules else []
-    return settings, FileShop(report.documents, rules, settings), rules
+    shop = FileShop(report.documents, rules, settings)
+    return settings, shop, shop.rules.rules
 
 
 def _assistant(args: argparse.Namespace, settings: Settings, shop: FileShop) -> SalesAssistant:

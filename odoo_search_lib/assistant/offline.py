@@ -354,7 +354,7 @@ class OfflineAssistant:
             if not coupon.valid_at(at):
                 add(coupon, self._invalid_line(coupon, at, phrases))
         asked = self._distinctive(request, {fold(c.code) for c in coupons})
-        matches = sorted(self.rules.search(request, at=at, limit=8, valid_only=False), key=lambda m: -m.confidence)
+        matches = list(self.rules.search(request, at=at, limit=8, valid_only=False))
         valid = [m.rule for m in matches if m.rule.valid_at(at)]
         invalid = self._named_invalid(asked, matches, valid, at)
         if invalid is not None and invalid not in used:
