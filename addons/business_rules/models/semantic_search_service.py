@@ -6,11 +6,10 @@ import time
 import weakref
 from datetime import timezone
 
-from odoo_search_lib.rules import RuleIndex, rule_from_dict
-
 from odoo import api, models
 
 from odoo_search_lib import DocumentError
+from odoo_search_lib.rules import RuleIndex, rule_from_dict
 
 RULE_DOC_PREFIX = "business.rule,"
 RULE_MODEL = "business.rule"
