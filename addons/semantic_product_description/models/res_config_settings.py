@@ -107,10 +107,11 @@ class ResConfigSettings(models.TransientModel):
         return res
 
     def set_values(self):
-        super().set_values()
+        result = super().set_values()
         params = self.env["ir.config_parameter"].sudo()
         for field_name, key in _WEIGHT_FIELDS.items():
             params.set_param(PARAM_PREFIX + key, repr(float(self[field_name] or 0.0)))
+        return result
 
     def _semantic_form_params(self):
         """The semantic search parameters as on screen (the Test buttons try them without saving)."""

@@ -131,9 +131,9 @@ class SemanticWebhookDelivery(models.Model):
     res_id = fields.Many2oneReference(string="Record ID", model_field="res_model", readonly=True)
     is_test = fields.Boolean(string="Test", readonly=True)
     redelivery_of_id = fields.Many2one(
-        "semantic.webhook.delivery", string="Redelivery Of", readonly=True, ondelete="set null", index="btree_not_null"
+        "semantic.webhook.delivery", readonly=True, ondelete="set null", index="btree_not_null"
     )
-    job_id = fields.Many2one("queue.job", string="Job", readonly=True, ondelete="set null", index="btree_not_null")
+    job_id = fields.Many2one("queue.job", readonly=True, ondelete="set null", index="btree_not_null")
     result = fields.Selection(
         selection=[("delivered", "Delivered"), ("disabled", "Disabled")],
         readonly=True,
