@@ -146,7 +146,7 @@ class ResConfigSettings(models.TransientModel):
         self.env["semantic.reindex.run"]._request("product")
         return self._semantic_notification(
             self.env._(
-                "The catalogue will be rebuilt in the background; follow it in Semantic Search > Rebuilds. "
+                "The catalogue will be rebuilt in the background; follow it in Semantic Search > Index > Rebuilds. "
                 "Searches use the current index until the new one is complete."
             )
         )

@@ -1,8 +1,13 @@
 # Copyright 2025 Odoo Search Lib contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import re
+
+import polib
 from lxml import etree
 
 from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools import file_path
+from odoo.tools.translate import TranslationModuleReader
 
 MANAGER = "semantic_product_description.semantic_product_description_group_manager"
 USER = "semantic_product_description.semantic_product_description_group_user"
@@ -56,3 +61,29 @@ class TestMenusAndButtons(TransactionCase):
         names = {button.get("name") for button in arch.iter("button")}
         self.assertIn("action_pause", names)
         self.assertNotIn("action_rotate_secret", names)  # secrets stay with Settings administrators
+
+
+@tagged("post_install", "-at_install")
+class TestTranslations(TransactionCase):
+    def test_every_user_visible_string_has_a_brazilian_portuguese_translation(self):
+        po = polib.pofile(file_path("semantic_product_description/i18n/pt_BR.po"))
+        translated = {entry.msgid: entry.msgstr for entry in po if not entry.obsolete}
+        # what Odoo would export now: field labels, help, selections, views, menus, code
+        terms = {row[4] for row in TranslationModuleReader(self.env.cr, ["semantic_product_description"]) if row[4]}
+        self.assertFalse(sorted(terms - set(translated)), "strings missing from i18n/pt_BR.po")
+        self.assertFalse(sorted(msgid for msgid in terms if not translated[msgid]), "untranslated strings")
+        for msgid in terms:
+            self.assertEqual(
+                sorted(re.findall(r"%\(\w+\)s|%s", msgid)),
+                sorted(re.findall(r"%\(\w+\)s|%s", translated[msgid])),
+                msgid,
+            )
+
+    def test_the_settings_screen_speaks_portuguese(self):
+        self.env["res.lang"]._activate_lang("pt_BR")
+        self.env["ir.module.module"].search([("name", "=", "semantic_product_description")])._update_translations(
+            ["pt_BR"]
+        )
+        arch = self.env["res.config.settings"].with_context(lang="pt_BR").get_view(view_type="form")["arch"]
+        self.assertIn("Testar conexão com o armazenamento", arch)
+        self.assertIn("O idioma da empresa", arch)  # the language selection is never blank
