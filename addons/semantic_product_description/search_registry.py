@@ -16,10 +16,14 @@ side keeps them here, keyed by ``(dbname, settings hash)``:
 This module is plain Python: it never touches the ORM.
 """
 
+import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
+import tempfile
 import threading
+import uuid
 from dataclasses import asdict
 
 from odoo_search_lib import Settings
@@ -61,10 +65,37 @@ def settings_key(settings):
 
 def _embedder(settings):
     key = hashlib.sha256(json.dumps(asdict(settings.embedder), sort_keys=True).encode("utf-8")).hexdigest()
-    embedder = _embedders.get(key)
-    if embedder is None:
-        embedder = _embedders[key] = make_embedder(settings.embedder)
-    return embedder
+    with _lock:
+        embedder = _embedders.get(key)
+        if embedder is None:
+            embedder = _embedders[key] = make_embedder(settings.embedder)
+        return embedder
+
+
+def probe(settings, documents):
+    """Index ``documents`` into a throw-away collection built with ``settings``; returns how many it holds.
+
+    Tests settings that are not saved (the settings form's Test button): the open indexes of
+    every database are left alone. The embedded store gets a temporary directory (the
+    configured one may be locked by the open index); a server store gets a collection of a
+    throw-away tenant, dropped afterwards. Raises the library's errors untouched.
+    """
+    if not isinstance(settings, Settings):
+        raise TypeError("settings must be an odoo_search_lib.Settings")
+    with contextlib.ExitStack() as stack:
+        if settings.store.backend == "edge":
+            path = stack.enter_context(tempfile.TemporaryDirectory(prefix="semantic-search-probe-"))
+            settings = dataclasses.replace(settings, store=dataclasses.replace(settings.store, path=path))
+        else:
+            tenant = f"{settings.tenant[:40]}-probe-{uuid.uuid4().hex[:12]}"
+            settings = dataclasses.replace(settings, tenant=tenant)
+        store = open_store(settings.store)
+        stack.callback(store.close)
+        index = SearchIndex(settings, embedder=_embedder(settings), store=store)
+        collection = index.begin_build()
+        stack.callback(store.drop_collection, collection)
+        index.write_build(collection, documents)
+        return store.count(collection)
 
 
 def get_index(dbname, settings, kind="product"):

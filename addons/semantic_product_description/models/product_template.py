@@ -213,6 +213,8 @@ class ProductTemplate(models.Model):
         records.check_access("write")
         service = self.env["semantic.search.service"]
         sync_limit = service._get_param_int("describe_sync_limit", minimum=0)
+        if (service._get_param("description_writer") or "template") == "llm":
+            sync_limit = 0  # a language model takes seconds per product: never inside the request
         now, later = records[:sync_limit], records[sync_limit:]
         to_review = self.browse()
         for record in now:

@@ -113,30 +113,46 @@ class ResConfigSettings(models.TransientModel):
         return res
 
     def set_values(self):
-        super().set_values()
+        result = super().set_values()
         params = self.env["ir.config_parameter"].sudo()
         for field_name, key in _WEIGHT_FIELDS.items():
             params.set_param(PARAM_PREFIX + key, repr(float(self[field_name] or 0.0)))
+        return result
+
+    def _semantic_form_params(self):
+        """The semantic search parameters as on screen (the Test buttons try them without saving)."""
+        self.ensure_one()
+        params = self.env["semantic.search.service"]._get_parameters()
+        for name, field in self._fields.items():
+            key = getattr(field, "config_parameter", None) or ""
+            if name.startswith("semantic_") and key.startswith(PARAM_PREFIX):
+                value = self[name]
+                params[key.removeprefix(PARAM_PREFIX)] = "" if value is False or value is None else str(value)
+        for field_name, key in _WEIGHT_FIELDS.items():
+            params[key] = repr(float(self[field_name] or 0.0))
+        return params
 
     def action_semantic_test_store(self):
         self.ensure_one()
-        self.set_values()  # test what is on screen, not what was saved before
-        message = self.env["semantic.search.service"].test_store_connection()
+        message = self.env["semantic.search.service"].test_store_connection(self._semantic_form_params())
         return self._semantic_notification(message)
 
     def action_semantic_test_llm(self):
         self.ensure_one()
-        self.set_values()
-        message = self.env["semantic.search.service"].test_llm_connection()
+        message = self.env["semantic.search.service"].test_llm_connection(self._semantic_form_params())
         return self._semantic_notification(message)
 
     def action_semantic_reindex(self):
+        """Save the semantic search settings on screen (not the other apps'), then rebuild with them."""
         self.ensure_one()
-        self.set_values()
+        params = self.env["ir.config_parameter"].sudo()
+        for key, value in self._semantic_form_params().items():
+            if value != self.env["semantic.search.service"]._get_param(key):
+                params.set_param(PARAM_PREFIX + key, value)
         self.env["semantic.reindex.run"]._request("product")
         return self._semantic_notification(
             self.env._(
-                "The catalogue will be rebuilt in the background; follow it in Semantic Search > Rebuilds. "
+                "The catalogue will be rebuilt in the background; follow it in Semantic Search > Index > Rebuilds. "
                 "Searches use the current index until the new one is complete."
             )
         )

@@ -54,7 +54,7 @@ class SemanticReindexRun(models.Model):
     chunk_count = fields.Integer(string="Chunks", readonly=True)
     chunks_done = fields.Integer(compute="_compute_progress")
     progress = fields.Float(compute="_compute_progress", help="Share of the chunks written, in percent.")
-    requested_by_id = fields.Many2one("res.users", string="Requested By", readonly=True)
+    requested_by_id = fields.Many2one("res.users", readonly=True)
     started_at = fields.Datetime(readonly=True)
     published_at = fields.Datetime(readonly=True)
     caught_up = fields.Integer(

@@ -256,8 +256,9 @@ class SemanticSearchService(models.AbstractModel):
         return self.env.lang or "en_US"
 
     @api.model
-    def _writer_language(self):
-        return "pt_BR" if (self._get_param("language") or self._default_language()) == "pt" else "en_US"
+    def _writer_language(self, params=None):
+        language = (params or {}).get("language") if params is not None else self._get_param("language")
+        return "pt_BR" if (language or self._default_language()) == "pt" else "en_US"
 
     @api.model
     def _product_doc_id(self, res_id):
@@ -694,19 +695,48 @@ class SemanticSearchService(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def test_store_connection(self):
+    def test_store_connection(self, params=None):
+        """Check the store and embedding model of ``params`` (the saved settings by default).
+
+        A sample product is indexed into a throw-away index built with those settings: nothing is
+        saved and the open index of this database (which other requests use) stays as it is.
+        """
         try:
-            status = self.index_status()
+            settings = self._build_settings(params or self._get_parameters(), self.env.cr.dbname)
+            if settings.store.backend == "edge":
+                self._check_edge_store_path(settings.store.path)
+            count = search_registry.probe(settings, [self._probe_document()])
         except SearchLibError as exc:
             raise self._user_error(exc) from None
-        if status["built"]:
-            return self.env._("The search store answers: %(count)s products indexed.", count=status["documents"])
-        return self.env._("The search store answers, but nothing is indexed yet: run 'Reindex catalogue'.")
+        return self.env._(
+            "The search store and the embedding model work with these settings: a test product was indexed "
+            "and counted back (%(count)s) in a throw-away index. Save the settings to use them.",
+            count=count,
+        )
 
     @api.model
-    def test_llm_connection(self):
+    def _check_edge_store_path(self, path):
+        """The embedded store directory can be created and written by the Odoo process."""
         try:
-            writer = self._get_writer("llm")
+            os.makedirs(path, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store directory {path}: {exc.strerror}") from None
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise StoreError(f"the Odoo process cannot write the store directory {path}")
+
+    @api.model
+    def _probe_document(self):
+        return document_from_dict(
+            {"id": "probe", "name": self.env._("Test product"), "category": self.env._("Test"), "price": 1.0}
+        )
+
+    @api.model
+    def test_llm_connection(self, params=None):
+        """Ask the language model of ``params`` (the saved settings by default) for a description."""
+        params = params or self._get_parameters()
+        try:
+            settings = self._build_settings(params, self.env.cr.dbname)
+            writer = make_writer("llm", language=self._writer_language(params), llm_settings=settings.llm)
             description = writer.write(ProductFacts(name="Test", category="Test", price=1.0, currency="USD"))
         except SearchLibError as exc:
             raise self._user_error(exc) from None

@@ -23,7 +23,7 @@ import logging
 import uuid
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
@@ -34,6 +34,10 @@ from odoo_search_lib.webhooks import RETRY_SCHEDULE, build_payload, deliver, nex
 _logger = logging.getLogger(__name__)
 
 ERROR_MAX_CHARS = 1000
+#: A paused endpoint's jobs look again this often (resuming makes them due at once anyway).
+PAUSED_RECHECK_SECONDS = 3600
+#: Ends the message a postponed job keeps: "(attempt at YYYY-MM-DD HH:MM:SS)", UTC.
+ATTEMPT_MARK = "(attempt at "
 #: Job states in which the delivery's job is over (with or without success).
 _JOB_OVER = ("done", "failed", "cancelled")
 
@@ -127,9 +131,9 @@ class SemanticWebhookDelivery(models.Model):
     res_id = fields.Many2oneReference(string="Record ID", model_field="res_model", readonly=True)
     is_test = fields.Boolean(string="Test", readonly=True)
     redelivery_of_id = fields.Many2one(
-        "semantic.webhook.delivery", string="Redelivery Of", readonly=True, ondelete="set null", index="btree_not_null"
+        "semantic.webhook.delivery", readonly=True, ondelete="set null", index="btree_not_null"
     )
-    job_id = fields.Many2one("queue.job", string="Job", readonly=True, ondelete="set null", index="btree_not_null")
+    job_id = fields.Many2one("queue.job", readonly=True, ondelete="set null", index="btree_not_null")
     result = fields.Selection(
         selection=[("delivered", "Delivered"), ("disabled", "Disabled")],
         readonly=True,
@@ -158,6 +162,21 @@ class SemanticWebhookDelivery(models.Model):
     response_excerpt = fields.Text(readonly=True)
     duration_ms = fields.Float(string="Duration (ms)", digits=(16, 1), readonly=True, aggregator=False)
     delivered_at = fields.Datetime(readonly=True)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_written_by_code()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_written_by_code()
+        return super().write(vals)
+
+    def _check_written_by_code(self):
+        """A delivery is what was (or will be) sent, signed with a secret its readers may not know:
+        only the code (as superuser) writes it, never a user, whatever the access rights say."""
+        if not self.env.su:
+            raise AccessError(self.env._("Webhook deliveries are written by the system only."))
 
     def init(self):
         # the coalescing lookup of every enqueue: deliveries without an outcome
@@ -316,6 +335,9 @@ class SemanticWebhookDelivery(models.Model):
         if not endpoint.active:
             delivery.result = "disabled"
             return "disabled: the endpoint is archived"
+        if endpoint.paused:
+            # keeps its place and its retries: resuming makes it due at once
+            raise RetryableJobError("the endpoint is paused", seconds=PAUSED_RECHECK_SECONDS, ignore_retry=True)
         service = self.env["semantic.search.service"]
         attempt = (delivery.job_id.retry or 0) + 1
         try:
@@ -350,7 +372,10 @@ class SemanticWebhookDelivery(models.Model):
                 endpoint._disable_gone(delivery)
                 return "disabled: 410 Gone"
             return f"delivered: HTTP {outcome.status} in {outcome.duration_ms:.0f} ms"
-        error = outcome.error or f"HTTP {outcome.status}"
+        if outcome.status is None:
+            error = f"no answer: {outcome.error}"  # connection refused, timeout, TLS: not an HTTP status
+        else:
+            error = outcome.error or f"HTTP {outcome.status}"
         if outcome.response_excerpt:
             error = f"{error}; answer: {truncate_for_log(outcome.response_excerpt, 200)}"
         error = truncate_for_log(error, ERROR_MAX_CHARS)
@@ -360,7 +385,9 @@ class SemanticWebhookDelivery(models.Model):
         )
         if delay is None:
             raise FailedJobError(f"every retry failed; last attempt: {error}")
-        raise RetryableJobError(error, seconds=max(1, round(delay)))
+        # queue_job keeps no time of a postponed attempt (and this transaction is rolled back):
+        # the message the job keeps carries it, for the endpoint's health
+        raise RetryableJobError(f"{error} {ATTEMPT_MARK}{now:%Y-%m-%d %H:%M:%S})", seconds=max(1, round(delay)))
 
     # ------------------------------------------------------------------
     # Actions
@@ -372,7 +399,7 @@ class SemanticWebhookDelivery(models.Model):
         The original keeps its history. Receivers that processed the webhook-id already
         drop the copy, as Standard Webhooks intends.
         """
-        self.check_access("write")
+        self._check_redeliver_access()
         archived = self.endpoint_id.filtered(lambda endpoint: not endpoint.active)
         if archived:
             raise UserError(
@@ -408,6 +435,13 @@ class SemanticWebhookDelivery(models.Model):
         if len(redeliveries) == 1:
             action.update(views=[(False, "form")], res_id=redeliveries.id)
         return action
+
+    def _check_redeliver_access(self):
+        """Deliveries are read-only to everyone (the code writes them as superuser), so the
+        right to redeliver is checked here: webhook administrators, on deliveries they may read."""
+        self.check_access("read")
+        if not self.env.user.has_group("semantic_product_description.semantic_product_description_group_manager"):
+            raise AccessError(self.env._("Only semantic search administrators may redeliver webhooks."))
 
     @api.autovacuum
     def _gc_old_deliveries(self):

@@ -13,10 +13,12 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from odoo_search_lib import WebhookVerificationError
-from odoo_search_lib.webhooks import EVENT_PRODUCT_UPDATED, build_payload, generate_secret, sign
+from odoo_search_lib.webhooks import build_payload, generate_secret, sign
 
 #: Fields whose change alters who receives which event (the subscription cache).
 _ROUTING_FIELDS = {"active", "company_id", "event_ids"}
+#: Event type of "Send test event": never sent for a real change, so receivers can tell it apart.
+EVENT_TEST = "product.test"
 
 
 class SemanticWebhookEndpoint(models.Model):
@@ -66,6 +68,33 @@ class SemanticWebhookEndpoint(models.Model):
         readonly=True,
         help="The current secret was shown once already; rotate it to get a new one.",
     )
+    paused = fields.Boolean(
+        copy=False,
+        tracking=True,
+        help="A paused endpoint keeps queuing its events but sends nothing: its deliveries wait, "
+        "without using up their retries, until the endpoint is resumed.",
+    )
+    health = fields.Selection(
+        selection=[
+            ("unknown", "No delivery yet"),
+            ("ok", "Healthy"),
+            ("failing", "Failing"),
+            ("paused", "Paused"),
+        ],
+        compute="_compute_health",
+        help="Healthy: the last attempt that settled succeeded. Failing: deliveries failed since the last success.",
+    )
+    last_success_at = fields.Datetime(
+        string="Last Success", compute="_compute_health", help="When a delivery last succeeded."
+    )
+    last_failure_at = fields.Datetime(
+        string="Last Failure", compute="_compute_health", help="When a delivery attempt last failed."
+    )
+    last_failure_message = fields.Text(string="Last Failure Reason", compute="_compute_health")
+    consecutive_failures = fields.Integer(
+        compute="_compute_health",
+        help="Deliveries whose last attempt failed after the last successful delivery.",
+    )
     delivery_ids = fields.One2many("semantic.webhook.delivery", "endpoint_id", string="Deliveries")
     delivery_count = fields.Integer(compute="_compute_delivery_counts")
     failing_delivery_count = fields.Integer(
@@ -83,6 +112,65 @@ class SemanticWebhookEndpoint(models.Model):
         for endpoint in self:
             endpoint.delivery_count = totals.get(endpoint, 0)
             endpoint.failing_delivery_count = failing.get(endpoint, 0)
+
+    @api.depends("paused")
+    def _compute_health(self):
+        """From the deliveries and their jobs: a failed attempt is rolled back, so only its job knows
+        it (a dead job's start, a postponed job's message: see ``ATTEMPT_MARK``)."""
+        stats = {}
+        if self.ids:
+            self.env["semantic.webhook.delivery"].flush_model()
+            self.env["queue.job"].flush_model()
+            self.env.cr.execute(
+                """
+                WITH attempts AS (
+                    SELECT delivery.endpoint_id,
+                           CASE WHEN delivery.result = 'delivered' THEN delivery.delivered_at END AS success_at,
+                           CASE WHEN delivery.result IS NULL
+                                 AND (job.state IN ('failed', 'cancelled')
+                                      OR (job.state NOT IN ('done', 'failed', 'cancelled') AND job.retry > 0))
+                                THEN COALESCE(
+                                    job.date_started,
+                                    to_timestamp(substring(job.result from '\\(attempt at ([0-9: -]{19})\\)$'),
+                                                 'YYYY-MM-DD HH24:MI:SS')::timestamp,
+                                    job.date_created
+                                ) END AS failure_at,
+                           COALESCE(job.exc_message, job.result) AS reason
+                      FROM semantic_webhook_delivery delivery
+                      LEFT JOIN queue_job job ON job.id = delivery.job_id
+                     WHERE delivery.endpoint_id IN %s
+                ),
+                last_success AS (
+                    SELECT endpoint_id, MAX(success_at) AS success_at FROM attempts GROUP BY endpoint_id
+                )
+                SELECT attempts.endpoint_id,
+                       last_success.success_at,
+                       MAX(attempts.failure_at),
+                       COUNT(attempts.failure_at) FILTER (
+                           WHERE last_success.success_at IS NULL OR attempts.failure_at > last_success.success_at
+                       ),
+                       (ARRAY_AGG(attempts.reason ORDER BY attempts.failure_at DESC NULLS LAST))[1]
+                  FROM attempts
+                  JOIN last_success ON last_success.endpoint_id = attempts.endpoint_id
+                 GROUP BY attempts.endpoint_id, last_success.success_at
+                """,
+                [tuple(self.ids)],
+            )
+            stats = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        for endpoint in self:
+            success_at, failure_at, failures, reason = stats.get(endpoint.id, (None, None, 0, None))
+            endpoint.last_success_at = success_at
+            endpoint.last_failure_at = failure_at
+            endpoint.last_failure_message = reason if failure_at else False
+            endpoint.consecutive_failures = failures
+            if endpoint.paused:
+                endpoint.health = "paused"
+            elif failures:
+                endpoint.health = "failing"
+            elif success_at:
+                endpoint.health = "ok"
+            else:
+                endpoint.health = "unknown"
 
     @api.constrains("secret")
     def _check_secret(self):
@@ -110,7 +198,25 @@ class SemanticWebhookEndpoint(models.Model):
         return endpoints
 
     def write(self, vals):
+        rotate = "url" in vals and not self.env.su and not self.env.user.has_group("base.group_system")
+        if rotate:
+            # whoever may point the endpoint elsewhere must not get events signed with a secret
+            # the receiver trusts: a new URL gets a new secret, which only an administrator can show
+            moved = self.filtered(lambda endpoint: endpoint.url != vals["url"])
         result = super().write(vals)
+        if rotate and moved:
+            moved.sudo().write({"secret": generate_secret(), "secret_revealed": False})
+            for endpoint in moved:
+                endpoint.message_post(
+                    body=self.env._(
+                        "URL changed by %(user)s: the signing secret was rotated. A Settings administrator "
+                        "must show the new secret and give it to the receiver.",
+                        user=self.env.user.name,
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
+        if "paused" in vals and not vals["paused"]:
+            self._release_paused_deliveries()
         if _ROUTING_FIELDS & set(vals):
             self.env.registry.clear_cache()
         return result
@@ -173,20 +279,40 @@ class SemanticWebhookEndpoint(models.Model):
             "context": {"default_endpoint_id": self.id, "default_secret": self.sudo().secret},
         }
 
+    def action_pause(self):
+        """Stop sending; events keep queuing and wait for :meth:`action_resume`."""
+        self.check_access("write")
+        self.filtered(lambda endpoint: not endpoint.paused).write({"paused": True})
+
+    def action_resume(self):
+        """Send again: the waiting deliveries are due at once."""
+        self.check_access("write")
+        self.filtered("paused").write({"paused": False})
+
+    def _release_paused_deliveries(self):
+        """Make the not yet settled jobs of these endpoints due now (they were postponed while paused)."""
+        jobs = (
+            self.env["semantic.webhook.delivery"]
+            .sudo()
+            .search([("endpoint_id", "in", self.ids), ("result", "=", False), ("job_id.state", "=", "pending")])
+            .job_id
+        )
+        jobs.write({"eta": False})
+
     def action_send_test_event(self):
-        """Queue a ``product.updated``-shaped event marked ``"test": true``."""
+        """Queue a ``product.test`` event: ``product.updated``'s shape, marked ``"test": true``."""
         self.ensure_one()
         self.check_access("write")
         if not self.active:
             raise UserError(self.env._("Unarchive the endpoint before sending it a test event."))
         data = self.env["semantic.search.service"]._test_webhook_data(self.company_id)
-        body = build_payload(EVENT_PRODUCT_UPDATED, data).decode("utf-8")
+        body = build_payload(EVENT_TEST, data).decode("utf-8")
         self.env["semantic.webhook.delivery"]._insert(
             [
                 {
                     "endpoint_id": self.id,
                     "company_id": self.company_id.id,
-                    "event_type": EVENT_PRODUCT_UPDATED,
+                    "event_type": EVENT_TEST,
                     "payload": body,
                     "is_test": True,
                 }

@@ -13,7 +13,7 @@ from odoo_search_lib.index import SearchIndex
 from odoo_search_lib.store import open_store
 
 from .. import search_registry
-from .common import SemanticSearchTestMixin
+from .common import FakeLLMServer, SemanticSearchTestMixin, free_port
 
 
 @tagged("post_install", "-at_install")
@@ -187,6 +187,38 @@ class TestSemanticSearchService(SemanticSearchTestMixin, TransactionCase):
             finally:
                 holder.close()
         self.assertIn("Qdrant URL", self.service._error_message(caught.exception))
+
+    def test_test_buttons_try_the_form_values_without_saving(self):
+        index = self.service._get_index()
+        saved = self.service._get_parameters()
+        other_setting = self.env["ir.config_parameter"].sudo().get_param("base_setup.default_user_rights")
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = self.env["res.config.settings"].create(
+                {"semantic_store_path": tmp, "semantic_fusion": "dbsf", "semantic_weight_bm25": 0.0}
+            )
+            action = settings.action_semantic_test_store()
+            self.assertIn("(1)", action["params"]["message"])  # the test product went in and was counted
+            self.assertEqual(os.listdir(tmp), [])  # a throw-away index, not the directory on screen
+        self.assertEqual(self.service._get_parameters(), saved)  # nothing saved
+        self.assertEqual(
+            self.env["ir.config_parameter"].sudo().get_param("base_setup.default_user_rights"), other_setting
+        )
+        self.assertIs(self.service._get_index(), index)  # the open index (other threads' too) was not swapped
+        # what is on screen is what is tested, even when it differs from what is saved
+        settings = self.env["res.config.settings"].create(
+            {"semantic_store_mode": "qdrant", "semantic_qdrant_url": f"http://127.0.0.1:{free_port()}"}
+        )
+        with self.assertRaises(UserError):
+            settings.action_semantic_test_store()
+        self.assertIs(self.service._get_index(), index)
+        with FakeLLMServer("A mug.") as llm:
+            settings = self.env["res.config.settings"].create(
+                {"semantic_description_writer": "llm", "semantic_llm_base_url": llm.url, "semantic_llm_model": "m"}
+            )
+            action = settings.action_semantic_test_llm()
+            self.assertEqual(len(llm.requests), 1)
+        self.assertIn("answered", action["params"]["message"])
+        self.assertEqual(self.service._get_parameters(), saved)
 
     def test_connection_test_buttons(self):
         settings = self.env["res.config.settings"].create({})

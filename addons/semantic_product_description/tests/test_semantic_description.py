@@ -123,3 +123,16 @@ class TestSemanticDescription(SemanticSearchTestMixin, TransactionCase):
         # the chatter names who asked, not the job's user
         last = products[2].message_ids.sorted("id")[-1]
         self.assertEqual(last.author_id, self.salesman.partner_id)
+
+    def test_batch_with_the_language_model_is_all_queued(self):
+        clean = "Kitchen item, made of Steel."
+        products = self.product | self._create_product("Cast Iron Pan")
+        with FakeLLMServer(clean, keywords=("kitchen",)) as llm:
+            self._set_params(description_writer="llm", llm_base_url=llm.url, llm_model="fake-model")
+            products.with_user(self.salesman).action_generate_semantic_descriptions()
+            self.assertEqual(llm.requests, [])  # the HTTP request never waits for the model
+            queued = self._semantic_jobs(method_name="_semantic_job_describe")
+            self.assertEqual(sorted(job.records.id for job in queued), sorted(products.ids))
+            self._run_jobs()
+            self.assertEqual(len(llm.requests), 2)
+        self.assertEqual(products.mapped("semantic_description_source"), ["llm", "llm"])

@@ -3,7 +3,7 @@
 import json
 from datetime import timedelta
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
@@ -425,7 +425,8 @@ class TestWebhooks(WebhookTestMixin, TransactionCase):
         self._run_jobs()
         self.assertEqual(delivery.state, "delivered")
         (event,) = receiver.events()
-        self.assertEqual(event["type"], "product.updated")
+        self.assertEqual(event["type"], "product.test")  # never mistaken for a real change
+        self.assertEqual(delivery.event_type, "product.test")
         self.assertIs(event["data"]["test"], True)
         endpoint.active = False
         with self.assertRaises(UserError):
@@ -477,3 +478,115 @@ class TestWebhooks(WebhookTestMixin, TransactionCase):
         self.Delivery._gc_old_deliveries()
         self.assertFalse(old.exists())
         self.assertTrue(recent.exists())
+
+    # ------------------------------------------------------------------
+    # Who may change what
+    # ------------------------------------------------------------------
+
+    def _manager(self, login="spd_webhook_manager"):
+        return new_test_user(
+            self.env,
+            login=login,
+            groups="base.group_user,semantic_product_description.semantic_product_description_group_manager",
+        )
+
+    def test_deliveries_are_immutable_for_managers(self):
+        receiver = self._receiver()
+        endpoint = self._endpoint(receiver, events=["product.created"])
+        self._create_product("Bilby Bowl")
+        self._run_jobs()
+        original = self._deliveries(endpoint)
+        manager = self._manager()
+        forged = {"payload": '{"type": "product.deleted"}', "webhook_id": "msg_forged", "endpoint_id": endpoint.id}
+        for field, value in forged.items():
+            with self.assertRaises(AccessError, msg=field):
+                original.with_user(manager).write({field: value})
+        with self.assertRaises(AccessError):
+            self.Delivery.with_user(manager).create(
+                {
+                    "endpoint_id": endpoint.id,
+                    "company_id": endpoint.company_id.id,
+                    "event_type": "product.updated",
+                    "webhook_id": "msg_forged",
+                    "payload": "{}",
+                }
+            )
+        with self.assertRaises(AccessError):  # nor through the endpoint's one2many
+            endpoint.with_user(manager).write({"delivery_ids": [Command.update(original.id, {"payload": "{}"})]})
+        # redelivering (same bytes, same id) stays theirs
+        action = original.with_user(manager).action_redeliver()
+        redelivery = self.Delivery.browse(action["res_id"])
+        self.assertEqual((redelivery.payload, redelivery.webhook_id), (original.payload, original.webhook_id))
+
+    def test_moving_an_endpoint_needs_the_system_group_or_rotates_the_secret(self):
+        receiver = self._receiver()
+        endpoint = self._endpoint(receiver)
+        endpoint.action_show_secret()
+        secret = endpoint.sudo().secret
+        manager = self._manager()
+        endpoint.with_user(manager).write({"name": "Renamed"})  # other fields keep the secret
+        self.assertEqual(endpoint.sudo().secret, secret)
+        endpoint.with_user(manager).write({"url": "https://1.1.1.1/elsewhere"})
+        self.assertNotEqual(endpoint.sudo().secret, secret)  # the new receiver cannot use the old secret
+        self.assertFalse(endpoint.secret_revealed)  # an administrator shows the new one
+        self.assertIn("rotated", endpoint.message_ids[0].body)
+        secret = endpoint.sudo().secret
+        admin = self.env.ref("base.user_admin")
+        endpoint.with_user(admin).write({"url": "https://1.1.1.2/hook"})
+        self.assertEqual(endpoint.sudo().secret, secret)
+
+    # ------------------------------------------------------------------
+    # Pause, health
+    # ------------------------------------------------------------------
+
+    def test_paused_endpoint_queues_without_sending(self):
+        receiver = self._receiver()
+        endpoint = self._endpoint(receiver, events=["product.created"])
+        endpoint.action_pause()
+        self.assertEqual(endpoint.health, "paused")
+        self._create_product("Potoroo Plate")
+        delivery = self._deliveries(endpoint)
+        self.assertTrue(delivery)  # still queued
+        self._run_jobs()
+        self.assertEqual(receiver.requests, [])
+        self.assertEqual((delivery.state, delivery.attempts), ("pending", 0))  # no retry used up
+        self.assertGreater(delivery.job_id.eta, fields.Datetime.now())  # postponed
+        endpoint.action_resume()
+        self.assertFalse(delivery.job_id.eta)  # due at once
+        self._run_jobs()
+        self.assertEqual(delivery.state, "delivered")
+        self.assertEqual(len(receiver.requests), 1)
+
+    def test_health_follows_the_deliveries(self):
+        receiver = self._receiver(statuses=[500, 503])
+        endpoint = self._endpoint(receiver, events=["product.created"])
+        self.assertEqual((endpoint.health, endpoint.consecutive_failures), ("unknown", 0))
+        self._create_product("Wombat Bin")
+        self._create_product("Wombat Box")
+        with mute_logger(DELIVERY_LOGGER):
+            self._run_jobs()
+        endpoint.invalidate_recordset()
+        self.assertEqual((endpoint.health, endpoint.consecutive_failures), ("failing", 2))
+        self.assertTrue(endpoint.last_failure_at)
+        self.assertFalse(endpoint.last_success_at)
+        self.assertIn("HTTP 50", endpoint.last_failure_message)
+        self._make_deliveries_due(self._deliveries(endpoint))
+        self._run_jobs()
+        endpoint.invalidate_recordset()
+        self.assertEqual((endpoint.health, endpoint.consecutive_failures), ("ok", 0))
+        self.assertTrue(endpoint.last_success_at)
+
+    def test_connection_failure_is_shown_as_such(self):
+        endpoint = self._endpoint(url=f"http://127.0.0.1:{free_port()}/down", events=["product.created"])
+        self._create_product("Quoll Cup")
+        with mute_logger(DELIVERY_LOGGER):
+            self._run_jobs()
+        delivery = self._deliveries(endpoint)
+        self.assertTrue(delivery.last_error.startswith("no answer: connection failed"), delivery.last_error)
+        self.assertNotIn("HTTP 0", delivery.last_error)
+        self.assertFalse(delivery.last_status_code)
+        endpoint.invalidate_recordset()
+        self.assertEqual(endpoint.health, "failing")
+        self.assertIn("connection failed", endpoint.last_failure_message)
+        view = self.Delivery.get_view(view_type="list")["arch"]
+        self.assertIn('name="last_status_code" optional="show" invisible="not last_status_code"', view)

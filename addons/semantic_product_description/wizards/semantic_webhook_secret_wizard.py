@@ -13,5 +13,5 @@ class SemanticWebhookSecretWizard(models.TransientModel):
     _name = "semantic.webhook.secret.wizard"
     _description = "Webhook Signing Secret"
 
-    endpoint_id = fields.Many2one("semantic.webhook.endpoint", string="Endpoint", readonly=True)
+    endpoint_id = fields.Many2one("semantic.webhook.endpoint", readonly=True)
     secret = fields.Char(string="Signing Secret", readonly=True)
