@@ -168,8 +168,7 @@ class SearchIndex:
         total: int | None = None,
     ) -> int:
         """Add or replace documents in the live collection; returns how many were written."""
-        with self._writes:
-            return self._write(self._ensure_collection(), documents, batch_size, progress, total)
+        return self._write(self._ensure_collection, documents, batch_size, progress, total)
 
     def delete(self, doc_ids: Sequence[str]) -> None:
         """Remove documents from the live collection (unknown ids are ignored)."""
@@ -220,8 +219,7 @@ class SearchIndex:
     ) -> int:
         """Upsert documents into a build (idempotent: a chunk written twice is written once)."""
         self._check_build(collection)
-        with self._writes:
-            return self._write(collection, documents, batch_size, progress, total)
+        return self._write(lambda: collection, documents, batch_size, progress, total)
 
     def delete_build(self, collection: str, doc_ids: Sequence[str]) -> None:
         """Remove documents from a build (an edit that deleted a product while the build runs)."""
@@ -270,11 +268,21 @@ class SearchIndex:
             raise StoreError(f"the build collection {collection!r} does not exist (dropped or never created)")
 
     def _write(
-        self, name: str, documents: Iterable[Document], batch_size: int, progress: Progress | None, total: int | None
+        self,
+        target: Callable[[], str],
+        documents: Iterable[Document],
+        batch_size: int,
+        progress: Progress | None,
+        total: int | None,
     ) -> int:
+        """Encode each batch outside the write lock (embedding is the slow part: an edit must not wait
+        for a rebuild chunk's embedding), then store it under the lock, in the collection ``target()``
+        names at that moment (a publish may have switched the alias meanwhile)."""
         done = 0
         for batch in _batches(documents, batch_size):
-            self.store.upsert(name, self.encode(batch))
+            points = self.encode(batch)
+            with self._writes:
+                self.store.upsert(target(), points)
             done += len(batch)
             if progress is not None:
                 progress(done, total)

@@ -182,3 +182,38 @@ def test_steps_refuse_collections_of_other_indexes(index: SearchIndex, tmp_path:
     with pytest.raises(StoreError):
         index.write_build(index.alias + "_1_abcdef", MINI_CATALOGUE)  # well named, never created
     assert index.count() == 6
+
+
+def test_an_edit_does_not_wait_for_a_build_chunk_being_embedded(tmp_path: Path) -> None:
+    import threading
+
+    release = threading.Event()
+    embedding = threading.Event()
+
+    class SlowForBuilds(HashingEmbedder):
+        def embed_documents(self, texts):  # type: ignore[no-untyped-def]
+            if any("lento" in text for text in texts):
+                embedding.set()
+                assert release.wait(10)
+            return super().embed_documents(texts)
+
+    settings = Settings.from_dict(
+        {"tenant": "shop", "store": {"path": str(tmp_path / "store")}, "embedding_cache": {"enabled": False}}
+    )
+    with SearchIndex(settings, embedder=SlowForBuilds()) as index:
+        index.upsert(MINI_CATALOGUE)
+        build = index.begin_build()
+        chunk = threading.Thread(target=index.write_build, args=(build, [Document("z1", "Produto lento")]))
+        chunk.start()
+        try:
+            assert embedding.wait(10)
+            done = threading.Event()
+            edit = threading.Thread(target=lambda: (index.upsert([Document("z2", "Caneca rápida")]), done.set()))
+            edit.start()
+            # the edit is stored while the chunk is still being embedded
+            assert done.wait(5), "the edit waited for the build chunk's embedding"
+        finally:
+            release.set()
+            chunk.join(10)
+        assert "z2" in index.search("caneca rapida", limit=3).ids()
+        assert index.store.count(build) == 1

@@ -17,7 +17,6 @@ class SemanticApiKeyWizard(models.TransientModel):
 
     user_id = fields.Many2one(
         "res.users",
-        string="User",
         required=True,
         default=_default_user_id,
         domain=lambda self: [("groups_id", "in", self.env.ref(API_GROUP).ids), ("share", "=", False)],
