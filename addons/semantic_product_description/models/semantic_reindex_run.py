@@ -27,7 +27,7 @@ _logger = logging.getLogger(__name__)
 CHUNK_SIZE = 1000
 OPEN_STATES = ("queued", "running")
 #: How far before the start of a rebuild its publish looks for edits to re-read.
-CATCH_UP_MARGIN_MINUTES = 10
+CATCH_UP_MARGIN_MINUTES = 2
 
 
 class SemanticReindexRun(models.Model):
