@@ -15,8 +15,10 @@ EXTRAS = {
     "yaml": ["PyYAML>=6"],
 }
 # Everything the Odoo addons need beside Odoo itself: the Qdrant client (server mode), Redis
-# (shared query cache) and OCA queue_job (the job engine), in the range the addons support.
-EXTRAS["odoo"] = ["qdrant-client>=1.12", "redis>=5", "odoo-addon-queue-job>=18.0.1.7.0,<18.1"]
+# (shared query cache) and OCA queue_job (the job engine), in the range the addons support, and
+# packaging, which Odoo needs to read the version range in the addons' external_dependencies
+# (a fresh virtual environment lacks it and Odoo then refuses to install the addons).
+EXTRAS["odoo"] = ["qdrant-client>=1.12", "redis>=5", "odoo-addon-queue-job>=18.0.1.7.0,<18.1", "packaging>=21"]
 EXTRAS["test"] = [
     "pytest>=8",
     "rank-bm25>=0.2.2",
