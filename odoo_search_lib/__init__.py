@@ -8,6 +8,10 @@ assistant built on top. This package never imports ``odoo``.
 from ._version import __version__
 from .config import EmbedderSettings, EmbeddingCacheSettings, LLMSettings, SearchSettings, Settings, StoreSettings
 from .exceptions import (
+    ChatwootAPIError,
+    ChatwootError,
+    ChatwootPayloadError,
+    ChatwootVerificationError,
     ConfigError,
     DeliveryError,
     DocumentError,
@@ -30,6 +34,10 @@ from .index import SearchIndex
 from .search import HybridSearcher, parse_filters
 
 __all__ = [
+    "ChatwootAPIError",
+    "ChatwootError",
+    "ChatwootPayloadError",
+    "ChatwootVerificationError",
     "ConfigError",
     "DeliveryError",
     "Document",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -30,6 +30,7 @@ __all__ = [
     "dense_text",
     "document_from_dict",
     "load_jsonl",
+    "nests_deeper_than",
     "payload",
     "read_jsonl",
     "sparse_text",
@@ -290,16 +291,9 @@ def _extra_problem(extra: Mapping[str, Any]) -> tuple[str, str] | None:
         return "reserved_extra_key", f"'extra' must not set the indexed field {reserved[0]!r}"
     if not all(isinstance(key, str) for key in extra):
         return "bad_field", "'extra' keys must be strings"
-    # Iterative depth check first: json.dumps below would recurse on a deep value.
-    stack: list[tuple[Any, int]] = [(extra, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > MAX_EXTRA_DEPTH:
-            return "too_deep", f"'extra' nests deeper than {MAX_EXTRA_DEPTH} levels"
-        if isinstance(value, Mapping):
-            stack.extend((item, depth + 1) for item in value.values())
-        elif isinstance(value, (list, tuple)):
-            stack.extend((item, depth + 1) for item in value)
+    # Depth check first: json.dumps below would recurse on a deep value.
+    if nests_deeper_than(extra, MAX_EXTRA_DEPTH):
+        return "too_deep", f"'extra' nests deeper than {MAX_EXTRA_DEPTH} levels"
     try:
         json.dumps(dict(extra), allow_nan=False)
     except ValueError:
@@ -307,6 +301,23 @@ def _extra_problem(extra: Mapping[str, Any]) -> tuple[str, str] | None:
     except TypeError:
         return "bad_field", "'extra' must hold JSON values only"
     return None
+
+
+def nests_deeper_than(value: object, limit: int) -> bool:
+    """Whether any part of a decoded JSON value sits more than ``limit`` levels deep (``value`` is level 1).
+
+    Iterative, so a hostile value nested thousands of levels deep cannot exhaust the stack.
+    """
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children: Iterable[object] = (
+            item.values() if isinstance(item, Mapping) else item if isinstance(item, (list, tuple)) else ()
+        )
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def check_document(document: Document) -> None:

@@ -15,15 +15,23 @@ CLI, HTTP handlers) map the tree to UI errors or HTTP statuses in one place::
     │   ├── StoreUnavailableError   a remote store cannot be reached
     │   └── IndexNotBuiltError      nothing has been indexed for this tenant yet
     ├── LLMError                    a chat-completion provider failed or answered nonsense
-    └── WebhookError
-        ├── WebhookVerificationError  a signature, timestamp or header is wrong
-        ├── UnsafeURLError          an outgoing URL targets a forbidden address
-        └── DeliveryError           an outgoing delivery failed
+    ├── WebhookError
+    │   ├── WebhookVerificationError  a signature, timestamp or header is wrong
+    │   ├── UnsafeURLError          an outgoing URL targets a forbidden address
+    │   └── DeliveryError           an outgoing delivery failed
+    └── ChatwootError
+        ├── ChatwootPayloadError    a delivery's body is oversized, malformed or incomplete
+        ├── ChatwootVerificationError  a delivery's signature, timestamp or account is wrong
+        └── ChatwootAPIError        a call to the Chatwoot API failed (``status``, ``retry_after``)
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "ChatwootAPIError",
+    "ChatwootError",
+    "ChatwootPayloadError",
+    "ChatwootVerificationError",
     "ConfigError",
     "DeliveryError",
     "DocumentError",
@@ -148,3 +156,46 @@ class DeliveryError(WebhookError):
     """An outgoing webhook delivery failed (network error or non-2xx answer)."""
 
     code = "delivery_failed"
+
+
+class ChatwootError(SearchLibError):
+    """Base class of errors about Chatwoot deliveries and the Chatwoot API."""
+
+    code = "chatwoot_error"
+
+
+class ChatwootPayloadError(ChatwootError, InvalidInputError):
+    """A Chatwoot delivery cannot be used: codes ``too_large``, ``not_utf8``, ``bad_json``, ``too_deep``,
+    ``bad_payload`` (a required field is missing or has the wrong type)."""
+
+    code = "bad_payload"
+
+
+class ChatwootVerificationError(ChatwootError):
+    """A Chatwoot delivery does not verify: codes ``missing_signature``, ``bad_signature``,
+    ``missing_timestamp``, ``bad_timestamp``, ``stale_timestamp``, ``bad_delivery_id``, ``wrong_account``."""
+
+    code = "bad_signature"
+
+
+class ChatwootAPIError(ChatwootError):
+    """A Chatwoot API call failed: codes ``unauthorized``, ``forbidden``, ``not_found``, ``unprocessable``,
+    ``rate_limited``, ``unavailable``, ``redirect_refused``, ``timeout``, ``connection_failed``, ``bad_response``.
+
+    ``status`` is the HTTP status (``None`` without an answer); ``retry_after`` the seconds Chatwoot asked to
+    wait (429/503 with ``Retry-After``), for the caller to schedule a later attempt.
+    """
+
+    code = "chatwoot_api_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+        self.retry_after = retry_after

@@ -55,6 +55,12 @@ def test_all_exports_every_exception() -> None:
         "store.base",
         "store.edge",
         "rules",
+        "chatwoot",
+        "chatwoot.events",
+        "chatwoot.signature",
+        "chatwoot.rules",
+        "chatwoot.client",
+        "chatwoot.testing",
     ],
 )
 def test_submodule_all_names_exist(module: str) -> None:
