@@ -57,6 +57,7 @@ setup(
         "openai>=1.40",
         "requests>=2.31",
         "text2num>=2.5",  # the fact check reads spelled-out numbers ("dois anos", "two-year")
+        "Babel>=2.9",  # money in the shop's locale ("R$ 1.234,56") for the sales assistant; Odoo requires it too
     ],
     extras_require=EXTRAS,
     entry_points={"console_scripts": ["odoo-search=odoo_search_lib.cli:main"]},

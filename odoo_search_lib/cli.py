@@ -351,6 +351,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--queries", type=int, default=200, help="queries per method (default 200)")
     bench.add_argument("--cache-dir", help="where synthetic vectors are cached (default ~/.cache/odoo-search/bench)")
     bench.set_defaults(func=cmd_bench)
+
+    from .assistant.cli import add_chat_commands
+
+    add_chat_commands(sub, common)
     return parser
 
 
@@ -387,7 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
             print(f"odoo-search: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    if args.json:
+    if args.json and result is not None:  # chat --conversations prints one object per line itself
         print(json.dumps(result, ensure_ascii=False), file=out)
     return 0
 

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from .cache import TwoLevelCache, cache_key
+from .confidence import hit_terms, match_confidence, term_coverage
 from .config import FUSIONS, SIGNALS, SearchSettings
 from .embeddings import Embedder, fingerprint
 from .exceptions import QueryError
@@ -153,14 +154,25 @@ class HybridSearcher:
         ranked = fuse(results, weights, fusion=fusion, rrf_k=self.settings.rrf_k, limit=size)
         # Payloads for the final hits only (one read); a point deleted meanwhile is dropped.
         payloads = self.store.payloads(collection, [hit.id for hit in ranked]) if ranked else {}
+        query_terms = set(self.bm25.analyzer.terms(corrected))
         hits = tuple(
-            Hit(payloads[hit.id]["doc_id"], hit.score, hit.scores, payloads[hit.id])
+            Hit(
+                payloads[hit.id]["doc_id"],
+                hit.score,
+                hit.scores,
+                payloads[hit.id],
+                self._confidence(query_terms, hit.scores, payloads[hit.id]),
+            )
             for hit in ranked
             if hit.id in payloads
         )
         return SearchResult(
             text, method, hits, (time.perf_counter() - started) * 1000, corrected if corrected != text else None
         )
+
+    def _confidence(self, query_terms: set[str], scores: Mapping[str, float], payload: Mapping[str, Any]) -> float:
+        coverage = term_coverage(query_terms, hit_terms(payload, self.bm25.analyzer))
+        return match_confidence(scores.get("dense", 0.0), coverage)
 
     def _query_vector(self, text: str) -> np.ndarray:
         """The dense vector of a query, from the cache when this model has embedded it before."""

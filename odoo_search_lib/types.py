@@ -73,12 +73,18 @@ class Filters:
 
 @dataclass(frozen=True)
 class Hit:
-    """One search result: the caller's id, the fused score, per-signal scores."""
+    """One search result: the caller's id, the fused score, per-signal scores.
+
+    ``score`` only orders hits. ``confidence`` (0..1) says how likely the hit is
+    what the query asked for, comparable across queries (see
+    :mod:`odoo_search_lib.confidence`); searches fill it in, fusion alone leaves 0.
+    """
 
     id: str
     score: float
     scores: Mapping[str, float]
     payload: Mapping[str, JSONValue]
+    confidence: float = 0.0
 
     @property
     def name(self) -> str:

@@ -103,3 +103,21 @@ def test_hybrid_beats_every_single_method_and_baseline(sample_index: SearchIndex
     for method, values in scores.items():
         assert hybrid["ndcg@10"] > values["ndcg@10"], (method, hybrid, values)
     assert hybrid["hit@10"] >= 0.95
+
+
+@pytest.mark.parametrize("query", ["pneu de caminhão", "seguro de vida", "asdfgh", "kkkk", "passagem aérea Lisboa"])
+def test_queries_for_what_the_shop_does_not_sell_have_low_confidence(sample_index: SearchIndex, query: str) -> None:
+    hits = sample_index.search(query, limit=5).hits
+    assert hits and max(hit.confidence for hit in hits) < 0.5
+
+
+@pytest.mark.parametrize("query", ["cafeteira 110v", "camiseta preta", "tem air fryer?", "ração de gato", "geladeira"])
+def test_queries_for_what_the_shop_sells_have_high_confidence(sample_index: SearchIndex, query: str) -> None:
+    best = sample_index.search(query, limit=5).hits[0]
+    assert best.confidence > 0.5
+
+
+def test_confidence_separates_a_match_from_the_best_of_nothing(sample_index: SearchIndex) -> None:
+    good = sample_index.search("camiseta preta", limit=1).hits[0]
+    bad = sample_index.search("pneu de caminhão", limit=1).hits[0]
+    assert good.confidence - bad.confidence > 0.5

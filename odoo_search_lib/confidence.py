@@ -1,0 +1,57 @@
+"""A per-hit match confidence: how likely a hit is what the query asked for.
+
+Fused scores only order hits: an RRF score says where a hit ranked, not whether
+anything matched, so the best hit of "pneu de caminhão" in a clothes shop scores
+like the best hit of "camiseta preta". A caller that must say "we do not sell
+that" (the sales assistant) needs a number with a meaning. This one is a
+logistic model over two signals that keep their meaning from query to query:
+
+- ``dense``: the raw cosine similarity of the query and the hit (0 when the hit
+  was not among the dense signal's candidates);
+- ``coverage``: the share of the query's index terms (stemmed, stopwords
+  dropped) found in the hit's short text (name, category, attribute values,
+  tags), so "cafeteira 110v" against "Cafeteira ... 220V" covers one term of two.
+
+``confidence = 1 / (1 + exp(-(b0 + b1 * dense + b2 * coverage)))``, a probability
+in ``[0, 1]``. The coefficients were fitted by logistic regression on the
+labelled sample (``data/sample_queries.tsv`` and ``sample_qrels.tsv``: every
+top-10 hit of every query, relevant when its grade is at least 1) with the
+default embedder; ``bench/calibrate_confidence.py`` reproduces them and prints
+how well they separate. Another embedder has other cosines: re-run it then.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from .text import Analyzer
+
+__all__ = ["COEFFICIENTS", "hit_terms", "match_confidence", "term_coverage"]
+
+#: ``(b0, b_dense, b_coverage)`` fitted by ``bench/calibrate_confidence.py``.
+COEFFICIENTS = (-2.711, 4.463, 2.909)
+
+
+def hit_terms(payload: Mapping[str, Any], analyzer: Analyzer) -> set[str]:
+    """The index terms of a hit's short text: name, category path, attribute values, tags."""
+    attributes = payload.get("attributes") or {}
+    tags = payload.get("tags") or ()
+    parts = [str(payload.get("name", "")), str(payload.get("category", ""))]
+    text = " ".join([*parts, *map(str, attributes.values()), *map(str, tags)])
+    return set(analyzer.terms(text))
+
+
+def term_coverage(query_terms: Collection[str], terms: Collection[str]) -> float:
+    """The share of ``query_terms`` present in ``terms`` (0 for a query without terms)."""
+    if not query_terms:
+        return 0.0
+    return sum(1 for term in query_terms if term in terms) / len(query_terms)
+
+
+def match_confidence(dense: float, coverage: float, coefficients: tuple[float, float, float] = COEFFICIENTS) -> float:
+    """The calibrated probability that a hit with this cosine and term coverage matches the query."""
+    b0, b_dense, b_coverage = coefficients
+    z = b0 + b_dense * dense + b_coverage * coverage
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))

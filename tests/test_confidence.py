@@ -1,0 +1,26 @@
+"""The per-hit match confidence: term coverage and the calibrated logistic model."""
+
+from __future__ import annotations
+
+from odoo_search_lib.confidence import hit_terms, match_confidence, term_coverage
+from odoo_search_lib.text import Analyzer
+
+
+def test_coverage_counts_query_terms_found_in_the_hit_short_text() -> None:
+    analyzer = Analyzer("pt")
+    payload = {"name": "Cafeteira Elétrica 220V", "category": "Casa > Cafeteiras", "attributes": {"Cor": "Preto"}}
+    terms = hit_terms(payload, analyzer)
+    assert term_coverage(set(analyzer.terms("cafeteira preta")), terms) == 1.0
+    assert term_coverage(set(analyzer.terms("cafeteira 110v")), terms) == 0.5  # cafeteira and v, not 110
+    assert term_coverage(set(), terms) == 0.0
+
+
+def test_confidence_rises_with_each_signal_and_stays_a_probability() -> None:
+    assert 0.0 < match_confidence(0.0, 0.0) < match_confidence(0.5, 0.0) < match_confidence(0.5, 1.0) < 1.0
+    assert match_confidence(1e9, 1e9) <= 1.0 and match_confidence(-1e9, -1e9) >= 0.0
+
+
+def test_searches_fill_in_the_confidence(mini_index) -> None:  # type: ignore[no-untyped-def]
+    result = mini_index.search("camiseta algodão preta", limit=3)
+    assert result.hits[0].id == "c1"
+    assert result.hits[0].confidence > max(hit.confidence for hit in result.hits[1:])
