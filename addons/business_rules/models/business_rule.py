@@ -7,13 +7,13 @@ products, by sync jobs on the ``root.semantic.index`` lane. Validity is enforced
 so nothing is reindexed when a promotion starts or ends.
 """
 
-from odoo_search_lib.rules import RULE_TYPES
-
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import split_every
 
 from odoo.addons.queue_job.job import identity_exact
+
+from odoo_search_lib.rules import RULE_TYPES
 
 #: Rules per sync job.
 SYNC_CHUNK_SIZE = 200
