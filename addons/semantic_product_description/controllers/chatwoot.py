@@ -12,7 +12,7 @@ Errors are the API's JSON shape (:mod:`.api`) with the library's codes; nothing 
 import hmac
 import time
 
-from odoo import http
+from odoo import SUPERUSER_ID, http
 from odoo.http import request
 
 from odoo_search_lib import ChatwootPayloadError, ChatwootVerificationError
@@ -46,7 +46,9 @@ class ChatwootWebhook(http.Controller, JsonApi):
             return method_not_allowed(["POST"])
         received_at = time.time()
         try:
-            conversations = request.env["semantic.chatwoot.conversation"].sudo()
+            # auth="none": no user. The deliveries are the system's, recorded in its main company.
+            request.update_env(user=SUPERUSER_ID)
+            conversations = request.env["semantic.chatwoot.conversation"]
             if not conversations._cw_enabled():
                 raise ApiError(404, "not_found", "The Chatwoot webhook is not enabled on this database.")
             raw = self._read_capped_body()
@@ -65,7 +67,7 @@ class ChatwootWebhook(http.Controller, JsonApi):
             except ChatwootVerificationError as exc:  # bad_delivery_id
                 raise ApiError(400, exc.code, str(exc)) from None
             self._check_conversation_rate(conversations, event.conversation.id)
-            if not request.env["semantic.chatwoot.dedupe"].sudo()._claim(keys):
+            if not request.env["semantic.chatwoot.dedupe"]._claim(keys):
                 return json_response({"ok": True, "duplicate": True})
             _conversation, decision = conversations._cw_receive(event, received_at)
             return json_response({"ok": True, "queued": decision.reply, "reason": decision.reason})

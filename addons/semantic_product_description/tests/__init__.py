@@ -4,3 +4,4 @@ from . import test_job_runner
 from . import test_search_service
 from . import test_controller
 from . import test_webhooks
+from . import test_chatwoot
