@@ -12,6 +12,8 @@ Errors are the API's JSON shape (:mod:`.api`) with the library's codes; nothing 
 import hmac
 import time
 
+import psycopg2.errors
+
 from odoo import SUPERUSER_ID, http
 from odoo.http import request
 
@@ -71,6 +73,10 @@ class ChatwootWebhook(http.Controller, JsonApi):
                 return json_response({"ok": True, "duplicate": True})
             _conversation, decision = conversations._cw_receive(event, received_at)
             return json_response({"ok": True, "queued": decision.reply, "reason": decision.reason})
+        except psycopg2.errors.SerializationFailure:
+            # A concurrent delivery claimed the same key or conversation: Odoo replays the request
+            # (service.model.retrying), which then finds the duplicate or the newer state.
+            raise
         except Exception as exc:  # noqa: BLE001 - every failure becomes the JSON error contract
             request.env.cr.rollback()  # nothing of a refused delivery is stored
             return error_response(exc)
@@ -79,7 +85,7 @@ class ChatwootWebhook(http.Controller, JsonApi):
         httprequest = request.httprequest
         if (httprequest.content_length or 0) > MAX_BODY_BYTES:
             raise ApiError(413, "too_large", f"The delivery exceeds {MAX_BODY_BYTES} bytes.")
-        raw = httprequest.get_data(cache=False)
+        raw = httprequest.get_data()  # cached: a replayed request (serialization retry) reads it again
         if len(raw) > MAX_BODY_BYTES:
             raise ApiError(413, "too_large", f"The delivery exceeds {MAX_BODY_BYTES} bytes.")
         return raw
