@@ -214,14 +214,19 @@ class SemanticChatwootConversation(models.Model):
         values = {"contact_name": event.conversation.contact_name, "channel": event.conversation.channel}
         conversation.write({key: value for key, value in values.items() if value})
         if isinstance(event, MessageEvent):
+            # Chatwoot's transcription of a voice message is the customer's text; what nobody
+            # transcribed is passed to the assistant as an attachment kind it cannot read
+            transcript = " ".join(a.transcribed_text for a in event.attachments if a.transcribed_text)
+            unread = [a.file_type or "file" for a in event.attachments if not a.transcribed_text]
             self.env["semantic.chatwoot.message"].create(
                 {
                     "conversation_id": conversation.id,
                     "chatwoot_message_id": event.id,
                     "kind": conversation._message_kind(event),
                     "event": event.event,
-                    "content": event.content,
+                    "content": event.content or transcript,
                     "attachment_count": len(event.attachments),
+                    "attachment_kinds": ",".join(unread)[:200],
                     "received_at": received_at,
                     "decision": decision.reason,
                     "awaiting_reply": decision.reply,
@@ -298,8 +303,9 @@ class SemanticChatwootConversation(models.Model):
                 continue
             if message.kind == "customer" and message.awaiting_reply and message.chatwoot_message_id not in kept:
                 continue
-            if message.content:
-                messages.append(Message(roles[message.kind], message.content))
+            kinds = tuple(filter(None, (message.attachment_kinds or "").split(",")))
+            if message.content or (kinds and message.kind == "customer"):
+                messages.append(Message(roles[message.kind], message.content or "", kinds))
         channel = ASSISTANT_CHANNELS.get(self.channel or "", "other")
         return Conversation(tuple(messages), channel, f"chatwoot:{self.account_id}:{self.chatwoot_id}")
 
@@ -475,6 +481,9 @@ class SemanticChatwootMessage(models.Model):
     event = fields.Char(readonly=True)
     content = fields.Text(readonly=True)
     attachment_count = fields.Integer(readonly=True)
+    attachment_kinds = fields.Char(
+        readonly=True, help="Kinds of the attachments the assistant could not read (audio without transcription...)."
+    )
     received_at = fields.Float(readonly=True, help="Unix time the delivery arrived (or the reply was posted).")
     decision = fields.Char(readonly=True, help="Why the bot answers this delivery or not (the library's reason).")
     awaiting_reply = fields.Boolean(readonly=True, index=True)

@@ -98,6 +98,23 @@ class TestChatwootWebhook(WebhookTestMixin, HttpCase):
         self.assertFalse(response.json()["queued"])
         self.assertEqual(response.json()["reason"], "not_pending")
 
+    def test_attachments_are_acknowledged_and_handed_off_unless_transcribed(self):
+        audio = message_payload(message_id=9050, content="", conversation_id=50, attachments=(("audio", ""),))
+        self.assertTrue(self._deliver(audio).json()["queued"])
+        spoken = message_payload(
+            message_id=9060, content="", conversation_id=60, attachments=(("audio", "oi, boa noite"),)
+        )
+        self.assertTrue(self._deliver(spoken).json()["queued"])
+        self._run_jobs()
+        by_conversation = {message["conversation_id"]: message["content"] for message in self.chatwoot.messages}
+        self.assertIn("não consigo abrir seu áudio", by_conversation[50])
+        self.assertEqual(self.chatwoot.statuses, [(50, "open")], "only the untranscribed audio is handed off")
+        self.assertTrue(self._conversation(50).paused)
+        self.assertEqual(self.Log.search([("chatwoot_message_id", "=", 9050)]).attachment_kinds, "audio")
+        # Chatwoot's transcription is the customer's text: answered as if typed
+        self.assertTrue(by_conversation[60].startswith("Olá!"), by_conversation[60])
+        self.assertEqual(self.Log.search([("chatwoot_message_id", "=", 9060)]).content, "oi, boa noite")
+
     def test_duplicate_delivery_is_answered_once(self):
         body = message_payload(message_id=9100, content="boa tarde")
         first = self._deliver(body, delivery_id="d-9100")
