@@ -7,7 +7,11 @@ per conversation) plus ``--duplicates`` repeats of them (same ``X-Chatwoot-Deliv
 and waits for the replies. It prints the route's p50/p95, how many distinct messages were answered
 (each must be answered exactly once) and the delivery→reply p50 from the conversation log.
 
-    python bench/chatwoot_bench.py --url http://127.0.0.1:8069 --db bench --password admin
+``--products N`` first creates N products of the bundled sample (``sample_products.jsonl``) and waits
+for their index jobs, so that each message asks for one of them ("tem <name>?") and the reply runs
+the hybrid search and the live price/stock reads, not only the greeting.
+
+    python bench/chatwoot_bench.py --url http://127.0.0.1:8069 --db bench --password admin --products 200
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ import statistics
 import time
 import xmlrpc.client
 from concurrent.futures import ThreadPoolExecutor
+from importlib import resources
 
+from odoo_search_lib import load_jsonl
 from odoo_search_lib.chatwoot.testing import StandInChatwoot, message_payload, send_delivery
 
 SECRET = "bench-secret"
@@ -32,6 +38,7 @@ def main() -> None:
     parser.add_argument("--password", default="admin")
     parser.add_argument("--distinct", type=int, default=80)
     parser.add_argument("--duplicates", type=int, default=20)
+    parser.add_argument("--products", type=int, default=0, help="sample products to create and ask about")
     parser.add_argument("--timeout", type=float, default=180.0)
     args = parser.parse_args()
 
@@ -55,9 +62,15 @@ def main() -> None:
             "webhook_allowlist": "127.0.0.1",
         }.items():
             call("ir.config_parameter", "set_param", prefix + key, value)
+        questions = ["boa noite"]
+        if args.products:
+            questions = [f"tem {name}?" for name in seed_products(call, args.products, args.timeout)]
         base = int(time.time()) % 100_000 * 1000
         bodies = [
-            (f"bench-{base + i}", message_payload(message_id=base + i, content="boa noite", conversation_id=base + i))
+            (
+                f"bench-{base + i}",
+                message_payload(message_id=base + i, content=questions[i % len(questions)], conversation_id=base + i),
+            )
             for i in range(args.distinct)
         ]
         sends = bodies + random.sample(bodies, args.duplicates)
@@ -93,8 +106,9 @@ def main() -> None:
             "semantic.chatwoot.message",
             "search_read",
             [("kind", "=", "reply"), ("conversation_id.chatwoot_id", "in", sorted(ours))],
-            fields=["latency_ms"],
+            fields=["latency_ms", "citations"],
         )
+        cited = sum(1 for reply in replies if reply["citations"] not in (False, "[]"))
         latencies = sorted(reply["latency_ms"] for reply in replies)
         print(f"deliveries sent: {len(sends)} ({args.distinct} distinct, {args.duplicates} duplicates)")
         print(f"HTTP 200: {statuses.count(200)}; answered duplicate: {duplicates}")
@@ -107,8 +121,33 @@ def main() -> None:
         )
         if latencies:
             print(
-                f"delivery->reply p50 {statistics.median(latencies):.0f} ms (burst window 0; {len(latencies)} replies)"
+                f"delivery->reply p50 {statistics.median(latencies):.0f} ms, "
+                f"p95 {latencies[int(len(latencies) * 0.95) - 1]:.0f} ms "
+                f"(burst window 0; {len(latencies)} replies, {cited} citing a product or rule)"
             )
+
+
+def seed_products(call, count: int, timeout: float) -> list[str]:
+    """Create ``count`` sample products (name, price, description) and wait until none waits for indexing."""
+    sample = resources.files("odoo_search_lib") / "data" / "sample_products.jsonl"
+    with resources.as_file(sample) as path:
+        documents = load_jsonl(path).documents[:count]
+    call(
+        "product.template",
+        "create",
+        [
+            {"name": doc.name, "list_price": doc.price or 0.0, "description_sale": doc.description, "sale_ok": True}
+            for doc in documents
+        ],
+    )
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        unfinished = [("channel", "=like", "root.semantic.%"), ("state", "not in", ("done", "failed"))]
+        waiting = call("queue.job", "search_count", unfinished)
+        if not waiting:
+            break
+        time.sleep(1)
+    return [doc.name for doc in documents]
 
 
 if __name__ == "__main__":
