@@ -189,6 +189,28 @@ def test_nothing_found_is_said_honestly(assistant: SalesAssistant) -> None:
     assert reply.citations == () and "Não encontrei" in reply.text and not reply.handoff
 
 
+def test_an_audio_alone_is_acknowledged_and_handed_off(assistant: SalesAssistant) -> None:
+    reply = assistant.reply(Conversation((Message("customer", "", ("audio",)),)), at=TODAY)
+    assert reply.handoff and reply.reason == "attachment" and reply.summary
+    assert reply.text.startswith("Por aqui só consigo ler mensagens de texto") and "seu áudio" in reply.text
+    follow_up = Conversation(
+        (Message("customer", "", ("audio",)), Message("assistant", reply.text), Message("customer", "oi?"))
+    )
+    assert assistant.reply(follow_up, at=TODAY).parts == ()  # after the handoff the bot stays quiet
+
+
+def test_an_attachment_with_text_is_noted_and_the_text_answered(assistant: SalesAssistant) -> None:
+    conversation = Conversation(
+        (Message("customer", "a cafeteira de 110v ainda tem?", ("image", "audio")),), channel="whatsapp"
+    )
+    reply = assistant.reply(conversation, at=TODAY)
+    assert not reply.handoff and reply.citations[0].id == "p0161"
+    assert reply.text.startswith("Recebi seu áudio, mas só consigo ler texto") and "R$ 129,90" in reply.text
+    photo = Conversation((Message("customer", "", ("image",)), Message("customer", "hello, do you have this one?")))
+    english = assistant.reply(photo, at=TODAY)
+    assert english.handoff and english.reason == "attachment" and "your image" in english.text
+
+
 def test_repeated_low_confidence_hands_off(assistant: SalesAssistant) -> None:
     first = ask(assistant, "tem pneu aro 15?")
     conversation = Conversation(

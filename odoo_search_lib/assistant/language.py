@@ -73,6 +73,13 @@ PHRASES: dict[str, dict[str, str]] = {
         "para ajudar.",
         "handoff_unavailable": "Estou com dificuldade para consultar as informações agora. "
         "Vou chamar uma pessoa da nossa equipe.",
+        "handoff_attachment": "Por aqui só consigo ler mensagens de texto e não consigo abrir {attachment}. "
+        "Vou chamar uma pessoa da nossa equipe para ajudar.",
+        "attachment_note": "Recebi {attachment}, mas só consigo ler texto; respondo pelo que você escreveu.",
+        "attachment_audio": "seu áudio",
+        "attachment_image": "sua imagem",
+        "attachment_video": "seu vídeo",
+        "attachment_other": "seu arquivo",
         "dimension_voltage": "voltagem",
         "dimension_size": "tamanho",
         "dimension_colour": "cor",
@@ -109,6 +116,13 @@ PHRASES: dict[str, dict[str, str]] = {
         "handoff_manipulation": "I can't do that. I'm passing this conversation to someone from our team.",
         "handoff_low_confidence": "I couldn't find what you're looking for. I'll bring in someone from our team.",
         "handoff_unavailable": "I'm having trouble looking things up right now. I'll bring in someone from our team.",
+        "handoff_attachment": "Here I can only read text messages, so I can't open {attachment}. "
+        "I'll bring in someone from our team to help.",
+        "attachment_note": "I received {attachment}, but I can only read text; here is my answer to what you wrote.",
+        "attachment_audio": "your voice message",
+        "attachment_image": "your image",
+        "attachment_video": "your video",
+        "attachment_other": "your file",
         "dimension_voltage": "voltage",
         "dimension_size": "size",
         "dimension_colour": "colour",

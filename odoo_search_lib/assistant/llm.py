@@ -283,6 +283,7 @@ class _Run:
         cited = [Citation("product", p.id) for p in named or products]
         cited += [Citation("rule", r.id) for r in named_rules or ([] if named else rules)]
         channel = self.offline.settings.channel or self.conversation.channel
+        text = self.offline.with_attachment_note(self.plan, text)
         return Reply(tuple(split_message(text, channel)), tuple(cited), False, None, self.plan.language, None, "llm")
 
     def _handoff(self, arguments: str) -> Reply:

@@ -70,6 +70,8 @@ _VARIANT_WORD = re.compile(
     r"marrom|dourad[oa]|prata|prateado|inox|black|white|blue|green|red|pink|grey|gray"
 )
 _HANDOFF_KEYS = tuple(key for key in PHRASES["pt"] if key.startswith("handoff_"))
+#: Which attachment a note names when several came: the one least likely to be a mere illustration.
+_ATTACHMENT_ORDER = ("audio", "video", "image")
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class Plan:
     products: list[ProductInfo] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
     low_confidence: bool = False
+    attachment: str | None = None  # the kind of what came with the request (the first, by importance)
 
 
 class OfflineAssistant:
@@ -127,22 +130,39 @@ class OfflineAssistant:
             return Reply((), citations, True, plan.handoff, plan.language, None, mode)
         if plan.handoff:
             body = phrases[f"handoff_{plan.handoff}"] if text is None else text
+            body = body.format(attachment=self._attachment_noun(plan)) if text is None else body
             summary = self._summary(plan)
         else:
             body = text if text is not None else " ".join(plan.lines)
             summary = None
+        body = self.with_attachment_note(plan, body)
         channel = self.settings.channel or conversation.channel
         parts = tuple(split_message(body, channel))
         return Reply(parts, citations, plan.handoff is not None, plan.handoff, plan.language, summary, mode)
 
+    def with_attachment_note(self, plan: Plan, body: str) -> str:
+        """``body`` preceded by a note that the attachments were not read (unless it is a handoff about them)."""
+        if not plan.attachment or plan.handoff == "attachment" or plan.silent:
+            return body
+        phrases = PHRASES[plan.language]
+        return f"{phrases['attachment_note'].format(attachment=self._attachment_noun(plan))} {body}".strip()
+
+    @staticmethod
+    def _attachment_noun(plan: Plan) -> str:
+        phrases = PHRASES[plan.language]
+        return phrases.get(f"attachment_{plan.attachment}", phrases["attachment_other"])
+
     def plan(self, conversation: Conversation, *, at: dt.date) -> Plan:
         messages = self.clean_messages(conversation.messages)
         last_other = max((i for i, m in enumerate(messages) if m.role != "customer"), default=-1)
-        burst = [m.text for m in messages[last_other + 1 :] if m.role == "customer"]
+        burst = [m for m in messages[last_other + 1 :] if m.role == "customer"]
         earlier = [m.text for m in messages[: last_other + 1] if m.role == "customer"]
-        request = " ".join(text for text in burst if text)[: self.settings.max_message_chars * 2]
+        request = " ".join(m.text for m in burst if m.text)[: self.settings.max_message_chars * 2]
         language = detect_language(request, detect_language(" ".join(earlier[-3:]), self.settings.language))
         plan = Plan(language, request)
+        kinds = [kind for m in burst for kind in m.attachments]
+        if kinds:
+            plan.attachment = next((k for k in _ATTACHMENT_ORDER if k in kinds), "other")
         if last_other >= 0 and self._stays_silent(messages, last_other):
             plan.silent, plan.handoff = True, "agent_active"
             return plan
@@ -150,10 +170,16 @@ class OfflineAssistant:
         if reason:
             plan.handoff = reason
             return plan
+        if plan.attachment and not self.analyzer.words(request):
+            plan.handoff = "attachment"  # an audio or a photo alone: only a person can answer it
+            return plan
         try:
             self._answer(plan, earlier, at, messages)
         except Exception:  # a failing port must not crash a conversation: a person takes over
             plan.handoff, plan.lines, plan.products, plan.rules = "unavailable", [], [], []
+        if plan.attachment and not (plan.products or plan.rules) and plan.handoff != "unavailable":
+            # "tem esse?" with a photo, "oi" with an audio: the question is in what we cannot read
+            plan.handoff, plan.lines = "attachment", []
         return plan
 
     # -- steps ---------------------------------------------------------------------------------
@@ -167,7 +193,8 @@ class OfflineAssistant:
                 text = strip_html(text)
             text = "".join(ch for ch in text if ch.isprintable() or ch in "\n\t")
             text = " ".join(text.split())[: self.settings.max_message_chars]
-            cleaned.append(Message(message.role, text))
+            kinds = message.attachments if isinstance(message.attachments, tuple) else ()
+            cleaned.append(Message(message.role, text, tuple(str(kind) for kind in kinds[:20])))
         return cleaned
 
     def _stays_silent(self, messages: Sequence[Message], last_other: int) -> bool:
@@ -177,7 +204,7 @@ class OfflineAssistant:
         if last_agent > last_assistant:
             return True
         text = messages[last_assistant].text if last_assistant >= 0 else ""
-        return any(text.startswith(PHRASES[lang][key][:40]) for lang in PHRASES for key in _HANDOFF_KEYS)
+        return any(text.startswith(PHRASES[lang][key].split("{")[0][:40]) for lang in PHRASES for key in _HANDOFF_KEYS)
 
     def _answer(self, plan: Plan, earlier: list[str], at: dt.date, messages: Sequence[Message]) -> None:
         request = plan.request

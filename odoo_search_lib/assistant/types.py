@@ -13,10 +13,15 @@ ROLES = ("customer", "assistant", "agent")
 
 @dataclass(frozen=True)
 class Message:
-    """One message: what the customer wrote, what the assistant answered, or what a human agent said."""
+    """One message: what the customer wrote, what the assistant answered, or what a human agent said.
+
+    ``attachments`` lists the kinds of what came with it (``audio``, ``image``, ``video``, ``file``,
+    ``location``...: Chatwoot's ``file_type``); the assistant reads text only and says so.
+    """
 
     role: Role
     text: str
+    attachments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

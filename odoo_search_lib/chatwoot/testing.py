@@ -280,10 +280,12 @@ def message_payload(
     status: str = "pending",
     channel: str = "Channel::Whatsapp",
     account_id: int = 1,
+    attachments: tuple[tuple[str, str], ...] = (),
 ) -> dict[str, JSONValue]:
     """A ``message_created``/``message_updated`` payload shaped as Chatwoot's (PROTOCOLS.md §1.2).
 
     ``ours`` adds our marker to ``content_attributes``; a contact sender has no ``type``, as in Chatwoot.
+    ``attachments`` are ``(file_type, transcribed_text)`` pairs (the text ``""`` when not transcribed).
     """
     attributes: dict[str, JSONValue] = {"odoo_bot": True, "odoo_reply_to": message_id - 1} if ours else {}
     sender: dict[str, JSONValue] = (
@@ -315,7 +317,24 @@ def message_payload(
         "sender": sender,
         "source_id": None,
         "event": event,
+        **({"attachments": _attachments(message_id, account_id, attachments)} if attachments else {}),
     }
+
+
+def _attachments(message_id: int, account_id: int, kinds: tuple[tuple[str, str], ...]) -> list[JSONValue]:
+    found: list[JSONValue] = []
+    for number, (file_type, transcript) in enumerate(kinds, 1):
+        item: dict[str, JSONValue] = {
+            "id": message_id * 100 + number,
+            "message_id": message_id,
+            "file_type": file_type,
+            "account_id": account_id,
+            "data_url": f"https://chat.example.com/rails/active_storage/blobs/{message_id}-{number}",
+        }
+        if transcript:
+            item["transcribed_text"] = transcript
+        found.append(item)
+    return found
 
 
 def conversation_payload(

@@ -9,6 +9,7 @@ from datetime import timezone
 from odoo import api, models
 
 from odoo_search_lib import DocumentError
+from odoo_search_lib.assistant import IndexRules
 from odoo_search_lib.rules import RuleIndex, rule_from_dict
 
 RULE_DOC_PREFIX = "business.rule,"
@@ -154,3 +155,12 @@ class SemanticSearchService(models.AbstractModel):
         return self._get_rule_index().search(
             query, at=at, types=types, limit=limit, include_inactive=include_inactive, company_ids=company_ids
         )
+
+    @api.model
+    def _assistant_rules_port(self, company):
+        """The Chatwoot assistant's rules port: the company's active rules (and shared ones), searched in the
+        rule index; the library's adapter checks validity and scores confidence."""
+        domain = [("company_id", "in", [company.id, False])]
+        ids = self.env[RULE_MODEL].sudo().search(domain).ids
+        rules, _excluded, _errors, _gone = self._rule_library_objects(ids)
+        return IndexRules(self._get_rule_index(), rules)

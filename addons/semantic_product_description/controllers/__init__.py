@@ -1,1 +1,2 @@
 from . import semantic_product_description
+from . import chatwoot

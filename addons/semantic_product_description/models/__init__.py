@@ -12,3 +12,4 @@ from . import product_attribute
 from . import product_attribute_value
 from . import res_config_settings
 from . import res_users_apikeys
+from . import semantic_chatwoot

@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 
+from .semantic_chatwoot import CHATWOOT_PREFIX
 from .semantic_search_service import DEFAULTS, PARAM_PREFIX
 
 #: Weights are stored by hand: a weight of 0 (signal off) must survive, and
@@ -100,6 +101,67 @@ class ResConfigSettings(models.TransientModel):
         config_parameter=PARAM_PREFIX + "language",
         help="Leave empty to follow the company's language.",
     )
+
+    chatwoot_enabled = fields.Boolean(string="Chatwoot Assistant", config_parameter=CHATWOOT_PREFIX + "enabled")
+    chatwoot_base_url = fields.Char(string="Chatwoot URL", config_parameter=CHATWOOT_PREFIX + "base_url")
+    chatwoot_account_id = fields.Integer(string="Chatwoot Account ID", config_parameter=CHATWOOT_PREFIX + "account_id")
+    chatwoot_api_token = fields.Char(
+        string="Chatwoot API Access Token", config_parameter=CHATWOOT_PREFIX + "api_token", groups="base.group_system"
+    )
+    chatwoot_webhook_secret = fields.Char(
+        string="Chatwoot Webhook Secret",
+        config_parameter=CHATWOOT_PREFIX + "webhook_secret",
+        groups="base.group_system",
+        help="Chatwoot 4.11.2+ (account webhooks) and 4.13.0+ (agent bots) sign deliveries with it. "
+        "When set, every delivery must be signed; when empty, the URL token authenticates.",
+    )
+    chatwoot_webhook_url = fields.Char(
+        string="Webhook URL for Chatwoot",
+        compute="_compute_chatwoot_webhook_url",
+        groups="base.group_system",
+        help="Paste it into the agent bot's (or the account webhook's) URL in Chatwoot.",
+    )
+    chatwoot_assistant_mode = fields.Selection(
+        [("offline", "Offline (deterministic)"), ("llm", "Language model")],
+        string="Assistant Mode",
+        config_parameter=CHATWOOT_PREFIX + "assistant_mode",
+        default="offline",
+    )
+    chatwoot_burst_window = fields.Float(
+        string="Burst Window (s)",
+        config_parameter=CHATWOOT_PREFIX + "burst_window",
+        default=3.0,
+        help="Messages a customer sends within this many seconds of each other get one reply.",
+    )
+    chatwoot_outside_hours = fields.Selection(
+        [("answer", "Answer as usual"), ("message", "Send the message below"), ("handoff", "Hand off to a person")],
+        string="Outside Business Hours",
+        config_parameter=CHATWOOT_PREFIX + "outside_hours",
+        default="answer",
+    )
+    chatwoot_hours_from = fields.Float(string="Open From", config_parameter=CHATWOOT_PREFIX + "hours_from")
+    chatwoot_hours_to = fields.Float(string="Open Until", config_parameter=CHATWOOT_PREFIX + "hours_to", default=24.0)
+    chatwoot_outside_hours_message = fields.Char(
+        string="Outside Hours Message", config_parameter=CHATWOOT_PREFIX + "outside_hours_message"
+    )
+    chatwoot_log_days = fields.Integer(
+        string="Keep Conversation Log (days)", config_parameter=CHATWOOT_PREFIX + "log_days", default=90
+    )
+    chatwoot_rate_limit = fields.Integer(
+        string="Deliveries per Minute per Conversation", config_parameter=CHATWOOT_PREFIX + "rate_limit", default=60
+    )
+
+    def _compute_chatwoot_webhook_url(self):
+        conversations = self.env["semantic.chatwoot.conversation"].sudo()
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/")
+        for settings in self:
+            settings.chatwoot_webhook_url = f"{base}/api/v1/chatwoot/webhook/{conversations._cw_url_token()}"
+
+    def action_chatwoot_rotate_token(self):
+        """A new URL token: the old webhook URL stops working at once."""
+        self.ensure_one()
+        self.env["semantic.chatwoot.conversation"].sudo()._cw_rotate_url_token()
+        return {"type": "ir.actions.client", "tag": "reload"}
 
     @api.model
     def get_values(self):

@@ -37,6 +37,7 @@ from odoo_search_lib.documents import document_from_dict
 from odoo_search_lib.enrich import ProductFacts, make_writer, strip_html
 
 from .. import search_registry
+from .chatwoot_ports import NoRules
 
 _logger = logging.getLogger(__name__)
 
@@ -741,3 +742,12 @@ class SemanticSearchService(models.AbstractModel):
         except SearchLibError as exc:
             raise self._user_error(exc) from None
         return self.env._("The language model answered (%(chars)s characters).", chars=len(description.text))
+
+    # ------------------------------------------------------------------
+    # Sales assistant
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _assistant_rules_port(self, company):
+        """The assistant's rules port for ``company``: no rules here; ``business_rules`` overrides it."""
+        return NoRules()

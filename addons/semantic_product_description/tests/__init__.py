@@ -5,3 +5,4 @@ from . import test_search_service
 from . import test_controller
 from . import test_webhooks
 from . import test_ui
+from . import test_chatwoot

@@ -64,7 +64,18 @@ class TestMenusAndButtons(TransactionCase):
 
 
 #: Terms Brazilian Portuguese uses as they are (loanwords, codes)
-SAME_IN_PORTUGUESE = {"Endpoint", "Endpoints", "ID", "Job", "Jobs", "Manual", "URL", "Webhook %(event)s", "Webhooks"}
+SAME_IN_PORTUGUESE = {
+    "Chatwoot",
+    "Endpoint",
+    "Endpoints",
+    "ID",
+    "Job",
+    "Jobs",
+    "Manual",
+    "URL",
+    "Webhook %(event)s",
+    "Webhooks",
+}
 
 
 @tagged("post_install", "-at_install")
