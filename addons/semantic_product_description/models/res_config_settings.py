@@ -109,7 +109,6 @@ class ResConfigSettings(models.TransientModel):
         string="Chatwoot API Access Token", config_parameter=CHATWOOT_PREFIX + "api_token", groups="base.group_system"
     )
     chatwoot_webhook_secret = fields.Char(
-        string="Chatwoot Webhook Secret",
         config_parameter=CHATWOOT_PREFIX + "webhook_secret",
         groups="base.group_system",
         help="Chatwoot 4.11.2+ (account webhooks) and 4.13.0+ (agent bots) sign deliveries with it. "

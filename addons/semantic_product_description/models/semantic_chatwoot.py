@@ -76,7 +76,7 @@ class SemanticChatwootConversation(models.Model):
     _rec_name = "display_label"
 
     chatwoot_id = fields.Integer(string="Conversation", required=True, readonly=True, index=True)
-    account_id = fields.Integer(string="Account", required=True, readonly=True)
+    account_id = fields.Integer(required=True, readonly=True)
     company_id = fields.Many2one("res.company", required=True, readonly=True, default=lambda self: self.env.company)
     display_label = fields.Char(compute="_compute_display_label")
     contact_name = fields.Char(readonly=True)
@@ -464,7 +464,7 @@ class SemanticChatwootMessage(models.Model):
         "semantic.chatwoot.conversation", required=True, ondelete="cascade", index=True, readonly=True
     )
     company_id = fields.Many2one(related="conversation_id.company_id", store=True)
-    chatwoot_message_id = fields.Integer(string="Chatwoot Message", readonly=True, index=True)
+    chatwoot_message_id = fields.Integer(readonly=True, index=True)
     kind = fields.Selection(
         [
             ("customer", "Customer"),
