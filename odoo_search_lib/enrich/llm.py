@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import Any
@@ -14,7 +15,6 @@ from .factcheck import fact_check
 from .facts import (
     Description,
     ProductFacts,
-    format_price,
     normalise_language,
 )
 from .html import strip_html
@@ -30,8 +30,8 @@ Rules:
 - Use ONLY the facts given in the user message. Never invent anything: no numbers, prices, measures, capacities,
   voltages, warranties, colours, materials, certifications, compatibility, delivery or payment terms that are not
   in the facts.
-- Copy every number, measure and price exactly as written in the facts; if you mention the price, write it as
-  "price_display".
+- Copy every number and measure exactly as written in the facts. Never mention the price, a discount or stock:
+  the description is stored and would go stale on the next price change.
 - Mention the name, the category, the attributes and the variant options when they are given.
 - Plain text only: no HTML, no Markdown, no emojis. Two to five sentences.
 - Keywords: 5 to 15 lower-case search terms in {language_name} that a customer could type to find this product
@@ -73,8 +73,8 @@ class LLMWriter:
     def messages(self, facts: ProductFacts) -> list[dict[str, str]]:
         """The chat messages sent for ``facts`` (system rules, then the facts as JSON)."""
         data = facts.to_dict()
-        if facts.price is not None:
-            data["price_display"] = format_price(facts.price, facts.currency, self.language)
+        data.pop("price", None)  # volatile: a stored description holds lasting facts only
+        data.pop("currency", None)
         system = _SYSTEM_PROMPT.format(language_name=_LANGUAGE_NAMES[self.language])
         user = f"Write the description in {_LANGUAGE_NAMES[self.language]}. Product facts (JSON):\n" + json.dumps(
             data, ensure_ascii=False, indent=2
@@ -96,9 +96,10 @@ class LLMWriter:
             secrets=[self.settings.api_key, *url_secrets(self.settings.base_url)],
         )
         text, keywords = self._parse(answer)
-        findings = fact_check(facts, text)
+        lasting = dataclasses.replace(facts, price=None)  # a price in the text is a finding: it would go stale
+        findings = fact_check(lasting, text)
         seen = {(finding.kind, _fold(finding.value)) for finding in findings}
-        for finding in fact_check(facts, ", ".join(keywords)):
+        for finding in fact_check(lasting, ", ".join(keywords)):
             if (finding.kind, _fold(finding.value)) not in seen:
                 findings.append(finding)
         return Description(

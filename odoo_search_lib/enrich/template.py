@@ -11,7 +11,6 @@ from .factcheck import fact_check
 from .facts import (
     Description,
     ProductFacts,
-    format_price,
     normalise_language,
 )
 
@@ -48,23 +47,30 @@ _PT_NOUNS = {
     "medida": ("medidas", "f"),
 }
 
+# Openings state where the product is in the shop, never a judgement the facts do not support
+# ("a great choice", "a highlight of its category"). Portuguese openings take the article that
+# agrees with the name's first noun ({art}: "a", "o", "as", "os"); when its gender is unsure the
+# "_bare" phrasings need no article.
+_PT_NOUN_KEYS = frozenset(_PT_NOUNS) - {"modelo"}
+
 _PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
     "pt_BR": {
         "open_category": (
-            "{name} é uma ótima escolha em {category}.",
-            "Conheça {name}, da nossa seção de {category}.",
-            "Na categoria {category}, apresentamos {name}.",
-            "Descubra {name}, destaque da categoria {category}.",
+            "{Art} {name} faz parte da nossa seção de {category}.",
+            "Conheça {art} {name}, da nossa seção de {category}.",
+            "Na seção de {category}, você encontra {art} {name}.",
+            "Confira {art} {name}, da seção de {category}.",
         ),
-        "open": ("Conheça {name}.", "Apresentamos {name}.", "Confira {name}.", "Descubra {name}."),
+        "open": ("Conheça {art} {name}.", "Apresentamos {art} {name}.", "Confira {art} {name}."),
+        "open_category_bare": ("Da nossa seção de {category}: {name}.", "Na seção de {category}: {name}."),
+        "open_bare": ("{name}.",),
         "attributes": ("Principais características: {items}.", "Conta com {items}.", "Ficha técnica: {items}."),
         "variants": ("Disponível {groups}.", "Opções disponíveis: {plain}."),
-        "price": ("Por {price}.", "Preço: {price}.", "Sai por {price}."),
         "code": ("Código: {code}.", "Referência: {code}.", "Código do produto: {code}."),
     },
     "en_US": {
         "open_category": (
-            "{name} is a great choice in {category}.",
+            "{name} is part of our {category} range.",
             "Meet {name}, from our {category} range.",
             "From our {category} section: {name}.",
             "Discover {name}, part of our {category} collection.",
@@ -72,10 +78,26 @@ _PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "open": ("Meet {name}.", "Introducing {name}.", "Check out {name}.", "Discover {name}."),
         "attributes": ("Key features: {items}.", "It offers {items}.", "Specifications: {items}."),
         "variants": ("Available in {groups}.", "Comes in {groups}."),
-        "price": ("Price: {price}.", "Priced at {price}.", "Yours for {price}."),
         "code": ("Product code: {code}.", "Reference: {code}.", "SKU: {code}."),
     },
 }
+# Attribute names whose values are common words, written in lower case inside a sentence
+# ("material plástico", not "material Plástico"); brands, models and lines keep their case.
+_COMMON_VALUE_KEYS = frozenset(
+    {*(_fold(key) for key in ("tecido", "tipo", "estilo", "gola", "manga", "composição", "sola", "fechamento"))}
+    | {"fabric", "type", "style", "finish", "pattern", "flavour", "flavor", "scent", "shape", "material"}
+)
+# Product nouns whose gender the endings get wrong, and words that only qualify the next one
+# ("Smart TV", "Air Fryer", "Mini Geladeira"): the article agrees with the noun after them.
+_PT_NAME_GENDER = {
+    "tv": "f", "fryer": "f", "mouse": "m", "notebook": "m", "smartphone": "m", "headset": "m", "tablet": "m",
+    "sofa": "m", "dia": "m", "mapa": "m", "pijama": "m", "sistema": "m", "programa": "m", "tenis": "m",
+    "lapis": "m", "onibus": "m", "oculos": "mp", "pente": "m", "tapete": "m", "sabonete": "m", "creme": "m",
+    "perfume": "m", "cabide": "m", "chicote": "m", "pacote": "m", "pote": "m", "estojo": "m", "rede": "f",
+    "lente": "f", "estante": "f", "parede": "f", "colher": "f", "cor": "f", "flor": "f", "kit": "m",
+    "fone": "m", "bone": "m", "chale": "m", "cabo": "m", "carregador": "m", "bracelete": "m", "colete": "m",
+}  # fmt: skip
+_PT_QUALIFIERS = frozenset({"smart", "air", "mini", "super", "mega", "maxi", "micro", "multi", "new", "top"})
 
 
 class TemplateWriter:
@@ -113,10 +135,12 @@ class TemplateWriter:
         """Return only the description text of ``facts``."""
         name = facts.name.rstrip(" .,;:")
         levels = facts.category_levels
-        if levels:
-            opening = self._pick(facts, "open_category").format(name=name, category=levels[-1])
-        else:
-            opening = self._pick(facts, "open").format(name=name)
+        slot = "open_category" if levels else "open"
+        article = _pt_article(name) if self.language == "pt_BR" else ""
+        if self.language == "pt_BR" and not article:
+            slot += "_bare"
+        category = levels[-1] if levels else ""
+        opening = self._pick(facts, slot).format(name=name, category=category, art=article, Art=article.capitalize())
         sale, website = _clean(facts.sale_description), _clean(facts.website_description)
         if sale and website:
             if _fold(website) in _fold(sale):
@@ -129,9 +153,7 @@ class TemplateWriter:
             sentences.append(self._pick(facts, "attributes").format(items=self._join(items)))
         sentences.append(self._variants_sentence(facts))
         sentences.append(_finish(website))
-        if facts.price is not None and facts.price > 0:
-            price = format_price(facts.price, facts.currency, self.language)
-            sentences.append(self._pick(facts, "price").format(price=price))
+        # No price: a stored description would go stale on the next price change (and travel in webhooks).
         if facts.default_code:
             sentences.append(self._pick(facts, "code").format(code=facts.default_code.rstrip(" .,;:")))
         return " ".join(sentence for sentence in sentences if sentence)
@@ -161,7 +183,8 @@ class TemplateWriter:
             elif folded.startswith(_fold(key)):
                 items.append(value)
             else:
-                items.append(f"{label} {_soft_lower(value) if _is_colour_key(key) else value}")
+                common = _is_colour_key(key) or _fold(key) in _COMMON_VALUE_KEYS or _fold(key) in _PT_NOUN_KEYS
+                items.append(f"{label} {_soft_lower(value) if common else value}")
         return items
 
     def _variants_sentence(self, facts: ProductFacts) -> str:
@@ -253,6 +276,30 @@ def _is_colour_key(key: str) -> bool:
     return bool(words) and words[0] in _COLOUR_KEYS
 
 
+def _pt_article(name: str) -> str:
+    """The definite article that agrees with a product name's first noun ("a Cafeteira...", "os Óculos...",
+    "o Kit..."), or ``""`` when its gender is unsure (a brand first, an ending such as -e)."""
+    words = [_fold(word) for word in re.findall(r"[^\W\d_]+", name)]
+    while len(words) > 1 and words[0] in _PT_QUALIFIERS:
+        words = words[1:]
+    if not words:
+        return ""
+    word = words[0]
+    gender = _PT_NAME_GENDER.get(word)
+    if gender is None:
+        if word.endswith(("cao", "dade", "agem", "ie")) or (word.endswith("a") and not word.endswith("ma")):
+            gender = "f"
+        elif word.endswith(("as",)):
+            gender = "fp"
+        elif word.endswith(("os",)):
+            gender = "mp"
+        elif word.endswith(("o", "dor", "tor", "sor", "ao", "el", "al", "il", "ol", "ul")):
+            gender = "m"
+        elif word[-1] not in "aeious" and not name[:1].islower():
+            gender = "m"  # loanwords ending in a consonant: o kit, o notebook, o headset
+    return {"f": "a", "m": "o", "fp": "as", "mp": "os"}.get(gender or "", "")
+
+
 def _pt_plural(noun: str) -> tuple[str, str | None]:
     """Plural and gender ("m"/"f", None when unsure) of a Portuguese attribute name; only its first word varies."""
     first, _, rest = noun.partition(" ")
@@ -282,6 +329,8 @@ def _pt_plural(noun: str) -> tuple[str, str | None]:
 
 def _en_plural(noun: str) -> str:
     lower = noun.lower()
+    if lower.endswith("agem"):  # a Portuguese attribute name in an English text: voltagem -> voltagens
+        return noun[:-1] + "ns"
     if lower.endswith(("s", "x", "ch", "sh", "z")):
         return noun + "es"
     if lower.endswith("y") and len(lower) > 1 and lower[-2] not in "aeiou":
