@@ -285,11 +285,26 @@ class ProductTemplate(models.Model):
             description.source, description.source
         )
 
+    def _semantic_finding_labels(self):
+        """The fact check's finding kinds (``odoo_search_lib.enrich.FindingKind``) in the user's language."""
+        return {
+            "number": self.env._("number"),
+            "price": self.env._("price"),
+            "measure": self.env._("measure"),
+            "attribute": self.env._("attribute"),
+            "colour": self.env._("colour"),
+            "material": self.env._("material"),
+            "brand": self.env._("brand"),
+            "certification": self.env._("certification"),
+        }
+
     def _semantic_findings_html(self, findings):
         if not findings:
             return Markup("<p>%s</p>") % self.env._("Fact check: nothing flagged.")
+        labels = self._semantic_finding_labels()
         items = Markup("").join(
-            Markup("<li><b>%s</b> (%s): …%s…</li>") % (finding.value, finding.kind, finding.excerpt)
+            Markup("<li><b>%s</b> (%s): …%s…</li>")
+            % (finding.value, labels.get(finding.kind, finding.kind), finding.excerpt)
             for finding in findings
         )
         return Markup("<p>%s</p><ul>%s</ul>") % (

@@ -72,6 +72,7 @@ SAME_IN_PORTUGUESE = {
     "Job",
     "Jobs",
     "Manual",
+    "material",
     "URL",
     "Webhook %(event)s",
     "Webhooks",
@@ -110,3 +111,6 @@ class TestTranslations(TransactionCase):
         arch = self.env["res.config.settings"].with_context(lang="pt_BR").get_view(view_type="form")["arch"]
         self.assertIn("Testar conexão com o armazenamento", arch)
         self.assertIn("O idioma da empresa", arch)  # the language selection is never blank
+        # the fact check's finding kinds, shown in the review dialog and the chatter
+        labels = self.env["product.template"].with_context(lang="pt_BR")._semantic_finding_labels()
+        self.assertEqual((labels["price"], labels["colour"], labels["certification"]), ("preço", "cor", "certificação"))
