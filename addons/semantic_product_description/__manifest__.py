@@ -37,4 +37,5 @@
         "views/semantic_product_description_menus.xml",
     ],
     "post_init_hook": "post_init_hook",
+    "uninstall_hook": "uninstall_hook",
 }

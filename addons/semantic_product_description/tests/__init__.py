@@ -6,3 +6,4 @@ from . import test_controller
 from . import test_webhooks
 from . import test_ui
 from . import test_chatwoot
+from . import test_neutralize
