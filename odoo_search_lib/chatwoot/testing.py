@@ -62,6 +62,7 @@ class _Failure:
     status: int
     body: JSONValue
     headers: dict[str, str] = field(default_factory=dict)
+    action: str | None = None  # only requests to this endpoint fail (None: any request)
 
 
 class StandInChatwoot:
@@ -129,8 +130,10 @@ class StandInChatwoot:
         retry_after: str | None = None,
         location: str | None = None,
         body: JSONValue = None,
+        action: Literal["messages", "toggle_status", "toggle_typing_status"] | None = None,
     ) -> None:
-        """Answer the next ``times`` requests with ``status`` (and ``Retry-After``/``Location`` if given)."""
+        """Answer the next ``times`` requests with ``status`` (and ``Retry-After``/``Location`` if given);
+        with ``action``, only the next requests to that endpoint (the others are answered as usual)."""
         headers = {}
         if retry_after is not None:
             headers["Retry-After"] = retry_after
@@ -139,7 +142,7 @@ class StandInChatwoot:
         default = {"error": {401: "Invalid Access Token", 404: "Resource could not be found"}.get(status, "failure")}
         with self._lock:
             self._failures.extend(
-                _Failure(status, body if body is not None else default, headers) for _ in range(times)
+                _Failure(status, body if body is not None else default, headers, action) for _ in range(times)
             )
 
     def close(self) -> None:
@@ -161,12 +164,14 @@ class StandInChatwoot:
             body = None
         with self._lock:
             self.calls.append(RecordedCall("POST", path, headers, body))
-            if self._failures:
-                failure = self._failures.pop(0)
+            match = _PATH.match(path)
+            action = match.group(3) if match else None
+            failure = next((f for f in self._failures if f.action in (None, action)), None)
+            if failure is not None:
+                self._failures.remove(failure)
                 return failure.status, failure.body, failure.headers
             if headers.get("api_access_token") != self.token:
                 return 401, {"error": "Invalid Access Token"}, {}
-            match = _PATH.match(path)
             if not match or int(match.group(1)) != self.account_id or not isinstance(body, dict):
                 return 404, {"error": "Resource could not be found"}, {}
             conversation, action = int(match.group(2)), match.group(3)

@@ -346,6 +346,7 @@ class SemanticChatwootConversation(models.Model):
         client = self._cw_client()
         started = time.monotonic()
         outside = self._cw_param("outside_hours") if self._outside_hours() else "answer"
+        sent, failure = [], None
         try:
             with client.typing(self.chatwoot_id):
                 reply = self._answer(plan, outside)
@@ -354,16 +355,44 @@ class SemanticChatwootConversation(models.Model):
                 parts = [piece for part in reply["parts"] for piece in split_reply(part, self.channel or "")]
                 for part in parts:
                     client.send_message(self.chatwoot_id, part, reply_to=plan.last_id)
+                    sent.append(part)
                 if reply["handoff"]:
                     client.toggle_status(self.chatwoot_id, "open")
                     client.send_private_note(self.chatwoot_id, reply["summary"] or reply["reason"] or "handoff")
         except ChatwootAPIError as exc:
-            if exc.code in RETRYABLE_API_CODES or (exc.status and (exc.status == 429 or exc.status >= 500)):
-                raise RetryableJobError(f"Chatwoot: {exc.code}", seconds=max(5, int(exc.retry_after or 30))) from exc
-            raise
+            if not sent:  # nothing reached the customer: another attempt cannot repeat anything
+                if exc.code in RETRYABLE_API_CODES or (exc.status and (exc.status == 429 or exc.status >= 500)):
+                    wait = max(5, int(exc.retry_after or 30))
+                    raise RetryableJobError(f"Chatwoot: {exc.code}", seconds=wait) from exc
+                raise
+            # Part of the reply is out: a retry would send it twice. Record what went out and stop.
+            failure = exc
+            _logger.warning(
+                "Chatwoot conversation %s: %d of %d part(s) sent, then %s; not retried (no duplicate replies)",
+                self.chatwoot_id,
+                len(sent),
+                len(parts),
+                exc.code,
+            )
         latency = (time.time() - max(m.received_at for m in pending)) * 1000
-        self._record_reply(plan, pending, reply, parts, latency, time.monotonic() - started)
-        return f"answered {len(plan.message_ids)} message(s) in {len(parts)} part(s)"
+        self._record_reply_now(plan, pending, reply, sent, latency, time.monotonic() - started, failure)
+        return f"answered {len(plan.message_ids)} message(s) in {len(sent)} part(s)" + (
+            f" (stopped: {failure.code})" if failure else ""
+        )
+
+    def _record_reply_now(self, plan, pending, reply, sent, latency_ms, work_seconds, failure):
+        """Record the posted reply in a transaction of its own, committed at once.
+
+        The job's own transaction may still fail after the reply went out (a serialization conflict
+        with a delivery of the same conversation, a server stop): queue_job would then run the job
+        again, and it must find these messages answered instead of posting the reply a second time.
+        """
+        with self.env.registry.cursor() as cr:
+            conversation = self.with_env(self.env(cr=cr))
+            conversation._record_reply(
+                plan, pending.with_env(conversation.env), reply, sent, latency_ms, work_seconds, failure
+            )
+        self.env.invalidate_all()
 
     def _answer(self, plan, outside):
         """``{"parts", "citations", "handoff", "reason", "summary", "language", "mode"}``."""
@@ -398,10 +427,13 @@ class SemanticChatwootConversation(models.Model):
             "mode": reply.mode,
         }
 
-    def _record_reply(self, plan, pending, reply, parts, latency_ms, work_seconds):
+    def _record_reply(self, plan, pending, reply, parts, latency_ms, work_seconds, failure=None):
         pending.write({"awaiting_reply": False})
         values = {"answered_through": max(self.answered_through, plan.last_id), "last_activity": fields.Datetime.now()}
-        if reply["handoff"]:
+        if failure is not None:
+            # the customer saw part of an answer that Chatwoot then refused: a person finishes it
+            values.update(paused=True, pause_reason="reply_failed")
+        elif reply["handoff"]:
             values.update(status="open", paused=True, pause_reason="handoff", handoff_count=self.handoff_count + 1)
         self.write(values)
         self.env["semantic.chatwoot.message"].create(
@@ -421,6 +453,7 @@ class SemanticChatwootConversation(models.Model):
                 "latency_ms": latency_ms,
                 "work_ms": work_seconds * 1000,
                 "received_at": time.time(),
+                "decision": f"stopped: {failure.code}" if failure is not None else False,
             }
         )
 

@@ -231,3 +231,20 @@ class TestChatwootWebhook(WebhookTestMixin, HttpCase):
         self._make_due(job)
         self._run_jobs()
         self.assertEqual(job.state, "failed", "a bad token is permanent")
+
+    def test_a_reply_partly_sent_is_never_sent_twice(self):
+        self._deliver(message_payload(message_id=9900, content="quero falar com um atendente", conversation_id=900))
+        self.chatwoot.fail_next(500, times=10, action="toggle_status")  # after the message went out
+        self._run_jobs()
+        self.assertEqual(len(self.chatwoot.messages), 1)
+        self.assertEqual(self._reply_jobs(), self._reply_jobs().browse(), "not retried: it would repeat the reply")
+        conversation = self._conversation(900)
+        self.assertTrue(conversation.paused)
+        self.assertEqual(conversation.pause_reason, "reply_failed")
+        reply = self.Log.search([("conversation_id", "=", conversation.id), ("kind", "=", "reply")])
+        self.assertEqual(reply.decision, "stopped: unavailable")
+        self.assertEqual(self.chatwoot.typing[-1], (900, "off"))
+        # the job running again (a lost transaction) finds the burst answered
+        self.chatwoot._failures.clear()
+        conversation._job_reply()
+        self.assertEqual(len(self.chatwoot.messages), 1)
