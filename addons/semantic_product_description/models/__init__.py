@@ -8,6 +8,7 @@ from . import product_template
 from . import product_product
 from . import product_category
 from . import product_tag
+from . import res_company
 from . import product_attribute
 from . import product_attribute_value
 from . import res_config_settings

@@ -8,13 +8,18 @@ class ProductCategory(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        # the category path is in every document of the category and of its children
+        # the category path is in every document (and product.updated payload) of the category
+        # and of its children: found and queued by a job, not in this transaction
         if {"name", "parent_id"} & set(vals):
-            templates = (
-                self.env["product.template"]
-                .sudo()
-                .with_context(active_test=False)
-                .search([("categ_id", "child_of", self.ids)])
+            self.env["product.template"]._semantic_enqueue_matching(
+                [("categ_id", "child_of", self.ids)], self.env._("a category change")
             )
-            templates._semantic_enqueue()
+        return result
+
+    def update_field_translations(self, field_name, translations, source_lang=None):
+        result = super().update_field_translations(field_name, translations, source_lang=source_lang)
+        if field_name == "name":
+            self.env["product.template"]._semantic_enqueue_matching(
+                [("categ_id", "child_of", self.ids)], self.env._("a category change")
+            )
         return result

@@ -11,3 +11,8 @@ class ProductTag(models.Model):
         if "name" in vals:
             self.sudo().with_context(active_test=False).product_template_ids._semantic_enqueue()
         return result
+
+    def unlink(self):
+        # the sync job reads the products' tags when it runs: after the unlink, without this one
+        self.sudo().with_context(active_test=False).product_template_ids._semantic_enqueue()
+        return super().unlink()

@@ -123,6 +123,26 @@ class ProductTemplate(models.Model):
                 identity_key=identity_exact,
             )._semantic_job_sync()
 
+    @api.model
+    def _semantic_enqueue_matching(self, domain, reason):
+        """Queue one job that finds the products of ``domain`` and queues their syncs and
+        ``product.updated``: a category subtree or a company's catalogue can be thousands of
+        products, too many to search and enqueue in the user's transaction."""
+        if self.env.context.get("semantic_search_no_enqueue"):
+            return
+        self.sudo().with_delay(
+            description=self.env._("Semantic search: products affected by %(reason)s", reason=reason),
+            identity_key=identity_exact,
+        )._semantic_job_fan_out(domain)
+
+    @api.model
+    def _semantic_job_fan_out(self, domain):
+        """Job (channel root.semantic.index): queue the syncs and ``product.updated`` of ``domain``'s products."""
+        templates = self.sudo().with_context(active_test=False).search(domain)
+        templates._semantic_enqueue()
+        templates._semantic_webhook_enqueue(EVENT_PRODUCT_UPDATED)
+        return f"queued {len(templates)} product(s)"
+
     def _semantic_job_sync(self):
         """Job (channel root.semantic.index): make the index match these products as they are now."""
         service = self.env["semantic.search.service"]
@@ -175,6 +195,16 @@ class ProductTemplate(models.Model):
             self._semantic_enqueue()
         if webhook_relevant:
             self._semantic_webhook_enqueue(self.env.context.get("semantic_webhook_event") or EVENT_PRODUCT_UPDATED)
+        return result
+
+    def update_field_translations(self, field_name, translations, source_lang=None):
+        # the translation dialog writes translations without write(): the index and the
+        # webhooks must hear of it all the same
+        result = super().update_field_translations(field_name, translations, source_lang=source_lang)
+        if field_name in self._semantic_search_fields():
+            self._semantic_enqueue()
+        if field_name in self._semantic_webhook_fields():
+            self._semantic_webhook_enqueue(EVENT_PRODUCT_UPDATED)
         return result
 
     def unlink(self):

@@ -6,7 +6,7 @@ import importlib.util
 import os
 from datetime import timedelta
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
@@ -114,9 +114,12 @@ class TestSemanticJobs(SemanticSearchTestMixin, TransactionCase):
         product = self._create_product("Emu Ladle")
         self._run_jobs()
         self.category.name = "Cookware"
-        self.assertTrue(self._sync_jobs(product))
+        # the subtree is found by a job, not in the user's transaction
+        self.assertFalse(self._sync_jobs(product))
+        self.assertEqual(len(self._semantic_jobs(method_name="_semantic_job_fan_out")), 1)
         self._run_jobs()
         self.assertEqual(self.service._product_document(product).category, "All > Cookware")
+        self.assertIn(product.id, self._found_ids("emu ladle cookware"))
         for change in (
             lambda: setattr(self.tag, "name", "present"),
             lambda: setattr(self.color.value_ids[0], "name", "Crimson"),
@@ -127,6 +130,31 @@ class TestSemanticJobs(SemanticSearchTestMixin, TransactionCase):
             self.assertTrue(self._sync_jobs(product))
             self._run_jobs()
         self.assertIn(product.id, self._found_ids("crimson emu ladle cookware"))
+
+    def test_translation_dialog_deleted_tag_and_currency_reindex(self):
+        self.env["res.lang"]._activate_lang("pt_BR")
+        product = self._create_product("Wombat Kettle")
+        self._run_jobs()
+        # the translation dialog's path: no write()
+        product.update_field_translations("name", {"en_US": "Wombat Teapot", "pt_BR": "Bule Wombat"})
+        self.assertTrue(self._sync_jobs(product))
+        self._run_jobs()
+        self.assertIn(product.id, self._found_ids("wombat teapot"))
+        tag = self.env["product.tag"].create({"name": "quokka-gift"})
+        product.product_tag_ids = [Command.link(tag.id)]
+        self._run_jobs()
+        tag.unlink()
+        self.assertTrue(self._sync_jobs(product), "a deleted tag re-indexes its products")
+        self._run_jobs()
+        self.assertNotIn("quokka-gift", self.service._product_document(product).tags)
+        self.env.company.currency_id = (
+            self.env.ref("base.EUR").id
+            if self.env.company.currency_id != self.env.ref("base.EUR")
+            else self.env.ref("base.USD").id
+        )
+        self.assertTrue(self._semantic_jobs(method_name="_semantic_job_fan_out"))
+        self._run_jobs()
+        self.assertEqual(self.service._product_document(product).currency, self.env.company.currency_id.name)
 
     def test_not_for_sale_is_not_indexed(self):
         product = self._create_product("Dingo Whistle", sale_ok=False)
