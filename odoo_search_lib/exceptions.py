@@ -183,7 +183,9 @@ class ChatwootAPIError(ChatwootError):
     ``rate_limited``, ``unavailable``, ``redirect_refused``, ``timeout``, ``connection_failed``, ``bad_response``.
 
     ``status`` is the HTTP status (``None`` without an answer); ``retry_after`` the seconds Chatwoot asked to
-    wait (429/503 with ``Retry-After``), for the caller to schedule a later attempt.
+    wait (429/503 with ``Retry-After``), for the caller to schedule a later attempt. ``uncertain`` is true
+    when a message or note may have been stored although the call failed (a timeout or a 5xx after the
+    request went out, an answer that cannot be read): sending it again could post it twice.
     """
 
     code = "chatwoot_api_error"
@@ -195,7 +197,9 @@ class ChatwootAPIError(ChatwootError):
         code: str | None = None,
         status: int | None = None,
         retry_after: float | None = None,
+        uncertain: bool = False,
     ) -> None:
         super().__init__(message, code=code)
         self.status = status
         self.retry_after = retry_after
+        self.uncertain = uncertain

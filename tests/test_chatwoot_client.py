@@ -154,6 +154,27 @@ def test_server_errors_are_retried_a_bounded_number_of_times(chatwoot: StandInCh
     assert client_for(chatwoot).toggle_status(128, "pending") == "pending"
 
 
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_a_message_answered_with_a_server_error_is_not_resent(chatwoot: StandInChatwoot, status: int) -> None:
+    """A proxy's 502 can follow a message Chatwoot saved: posting it again could show it twice."""
+    chatwoot.fail_next(status, times=3, retry_after="0")
+    with pytest.raises(ChatwootAPIError) as caught:
+        client_for(chatwoot, max_retries=2).send_message(128, "oi")
+    assert (caught.value.code, caught.value.status, caught.value.uncertain) == ("unavailable", status, True)
+    assert len(chatwoot.calls) == 1
+
+
+def test_a_refused_message_is_certainly_not_posted(chatwoot: StandInChatwoot) -> None:
+    chatwoot.fail_next(422)
+    with pytest.raises(ChatwootAPIError) as caught:
+        client_for(chatwoot).send_private_note(128, "nota")
+    assert caught.value.code == "unprocessable" and not caught.value.uncertain
+    chatwoot.fail_next(429, times=5, retry_after="0")
+    with pytest.raises(ChatwootAPIError) as caught:
+        client_for(chatwoot, max_retries=1).send_message(128, "oi")
+    assert caught.value.code == "rate_limited" and not caught.value.uncertain
+
+
 def test_redirects_are_refused_and_the_token_goes_nowhere(chatwoot: StandInChatwoot) -> None:
     with StandInChatwoot(token=TOKEN) as elsewhere:
         chatwoot.fail_next(302, location=elsewhere.url + "/api/v1/accounts/1/conversations/128/messages", body={})
@@ -180,11 +201,11 @@ def test_a_message_is_not_resent_after_a_timeout_but_a_status_toggle_is() -> Non
         client = ChatwootClient(slow.url, 1, TOKEN, allow=LOCAL, timeout=0.5, max_retries=2, max_retry_wait=1.0)
         with pytest.raises(ChatwootAPIError) as caught:
             client.send_message(128, "oi")
-        assert caught.value.code == "timeout"
+        assert caught.value.code == "timeout" and caught.value.uncertain
         assert recorded(slow, 1) == 1
         with pytest.raises(ChatwootAPIError) as caught:
             client.toggle_status(128, "open")
-        assert caught.value.code == "timeout"
+        assert caught.value.code == "timeout" and not caught.value.uncertain
         assert recorded(slow, 4) == 1 + 3
 
 
@@ -202,7 +223,7 @@ def test_answers_that_are_not_json_are_bad_responses() -> None:
     with LocalServer(lambda request: Reply(200, "<html>proxy</html>")) as proxy:
         with pytest.raises(ChatwootAPIError) as caught:
             ChatwootClient(proxy.url, 1, TOKEN, allow=LOCAL).send_message(128, "oi")
-        assert caught.value.code == "bad_response"
+        assert caught.value.code == "bad_response" and caught.value.uncertain, "a 200 means it was posted"
     with LocalServer(lambda request: Reply(200, {"payload": {}})) as odd:
         with pytest.raises(ChatwootAPIError) as caught:
             ChatwootClient(odd.url, 1, TOKEN, allow=LOCAL).toggle_status(128, "open")

@@ -1,12 +1,14 @@
 """The Chatwoot API calls the bot makes: reply, private note, ``toggle_status``, ``toggle_typing_status``.
 
 Every call goes through :func:`odoo_search_lib._http.guarded_request` (``requests``, SSRF guard, one
-deadline, redirects never followed, so a ``302`` cannot carry the token to another host). Answers 429 and
-5xx, and connections that failed before anything was sent, are retried at most ``max_retries`` times,
+deadline, redirects never followed, so a ``302`` cannot carry the token to another host). Answers 429,
+and connections that failed before anything was sent, are retried at most ``max_retries`` times,
 waiting what ``Retry-After`` asks (up to ``max_retry_wait`` seconds; a longer wait fails at once with
-``retry_after`` set, for the caller to schedule). A message or note whose request may have reached
-Chatwoot (a timeout after sending) is not re-sent: it could post twice. The token travels only in the
-``api_access_token`` header and never appears in logs, reprs or error messages.
+``retry_after`` set, for the caller to schedule); so are 5xx answers and timeouts of the calls that can be
+repeated (``toggle_status``, typing). A message or note whose request may have been stored by Chatwoot
+(a timeout or a 5xx after it went out: a proxy's 502 can follow a message Rails saved) is never re-sent:
+the error says ``uncertain`` and the caller decides. The token travels only in the ``api_access_token``
+header and never appears in logs, reprs or error messages.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ _logger = logging.getLogger(__name__)
 Status = Literal["open", "pending", "resolved", "snoozed"]
 _STATUSES = frozenset({"open", "pending", "resolved", "snoozed"})
 _RETRIED = frozenset({429, 500, 502, 503, 504})
+#: Failures of a call after which Chatwoot cannot have acted on it (refused before, or never reached).
+_NOT_DONE = frozenset({"rate_limited", "connection_failed"})
 _MAX_ANSWER_BYTES = 256 * 1024
 _ERROR_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 422: "unprocessable", 429: "rate_limited"}
 #: Chatwoot's limit on one message's content (``Message`` validates 150,000 characters).
@@ -159,7 +163,9 @@ class ChatwootClient:
         }
         answer = self._call(conversation_id, "messages", body, idempotent=False)
         if not isinstance(answer, dict) or isinstance(answer.get("id"), bool) or not isinstance(answer.get("id"), int):
-            raise ChatwootAPIError("the message was posted but the answer has no message 'id'", code="bad_response")
+            raise ChatwootAPIError(
+                "the message was posted but the answer has no message 'id'", code="bad_response", uncertain=True
+            )
         text = answer.get("content")
         return SentMessage(
             id=answer["id"],
@@ -192,9 +198,8 @@ class ChatwootClient:
         while True:
             failure = self._attempt(path, where, headers, data)
             if isinstance(failure, ChatwootAPIError):
-                retryable = failure.code in ("rate_limited", "unavailable", "connection_failed") or (
-                    idempotent and failure.code == "timeout"
-                )
+                retryable = failure.code in _NOT_DONE or (idempotent and failure.code in ("unavailable", "timeout"))
+                failure.uncertain = not idempotent and failure.code in ("unavailable", "timeout")
                 wait = failure.retry_after if failure.retry_after is not None else min(0.5 * 2**attempt, 4.0)
                 if not retryable or attempt >= self.max_retries or wait > self.max_retry_wait:
                     raise failure
@@ -211,6 +216,7 @@ class ChatwootClient:
                     redact(f"{where} answered HTTP {status} with something that is not JSON", [self._token]),
                     code="bad_response",
                     status=status,
+                    uncertain=not idempotent,
                 ) from None
 
     def _attempt(
