@@ -333,6 +333,34 @@ def test_opening_pauses_and_handing_back_resumes() -> None:
     )
     assert reasons == ["not_a_message", "not_pending", "not_a_message", "reply"]
     assert not state.paused
+    assert state.history_before == 30, "what was said while a person had it is not the bot's to read"
+
+
+def test_a_hand_back_after_an_agent_spoke_starts_clean() -> None:
+    state, reasons = run(
+        [
+            message(message_id=70),
+            message(message_id=71, message_type="outgoing", sender_type="user"),
+            message(message_id=72, status="open"),
+            conversation(event="conversation_status_changed", status="pending", previous_status="open"),
+            # a late delivery of the agent's message must not pause the bot again
+            message(message_id=71, message_type="outgoing", sender_type="user"),
+            message(message_id=73),
+        ]
+    )
+    assert reasons == ["reply", "not_incoming", "not_pending", "not_a_message", "not_incoming", "reply"]
+    assert (state.paused, state.history_before, state.last_message_id) == (False, 72, 73)
+
+
+def test_a_status_change_without_a_hand_back_keeps_the_history() -> None:
+    state, _ = run(
+        [
+            message(message_id=80),
+            conversation(event="conversation_status_changed", status="snoozed", previous_status="pending"),
+            conversation(event="conversation_status_changed", status="pending", previous_status="snoozed"),
+        ]
+    )
+    assert (state.paused, state.history_before) == (False, 0)
 
 
 def test_agent_bot_sees_hand_back_in_the_next_message() -> None:
@@ -385,6 +413,17 @@ def test_dedupe_keys() -> None:
     opened = conversation(event="conversation_opened", status="open")
     assert dedupe_keys(opened)[0].startswith("conversation_opened:1:128:")
     assert dedupe_keys(parse_event(b'{"event": "x"}')) == ()
+
+
+def test_status_events_without_a_timestamp_are_not_taken_for_each_other() -> None:
+    """Two changes of one conversation with no ``updated_at`` must not share a key (the second would be lost)."""
+    opened = conversation_payload(event="conversation_status_changed", status="open")
+    back = conversation_payload(event="conversation_status_changed", status="pending")
+    for payload in (opened, back):
+        del payload["updated_at"]
+    first, second = (dedupe_keys(parse_event(encode(payload))) for payload in (opened, back))
+    assert first == second == ()
+    assert dedupe_keys(parse_event(encode(back)), "d-9") == ("delivery:d-9",)
 
 
 def test_a_replayed_or_doubled_delivery_is_seen_as_a_duplicate() -> None:

@@ -11,9 +11,11 @@ Rules (PROTOCOLS.md §3):
 * An outgoing message from a human (sender type ``user``, no marker) or a status change to ``open`` pauses
   the bot for that conversation. It resumes when the conversation goes from another status back to
   ``pending`` (handed back) or is resolved.
-* Resolving moves a watermark to the newest message seen: messages at or below it are old history (a
-  late or replayed delivery) and neither pause the bot nor get a reply, so a reopened conversation starts
-  clean; the assistant should only read messages above :attr:`ConversationState.history_before`.
+* Resolving, and handing a paused conversation back, move a watermark to the newest message seen before:
+  messages at or below it are old history (a late or replayed delivery) and neither pause the bot nor get
+  a reply, so a reopened or handed-back conversation starts clean (the agent's words and the bot's
+  handoff are not read as "a person is talking" again); the assistant should only read messages above
+  :attr:`ConversationState.history_before`.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ class ConversationState:
 
     ``paused`` with ``pause_reason`` (``agent_replied`` or ``opened``); ``status``: the last status seen;
     ``last_message_id``: the newest message id seen; ``history_before``: messages with an id at or below it
-    are old history (set when the conversation is resolved).
+    are old history (set when the conversation is resolved or a paused one is handed back).
     """
 
     paused: bool = False
@@ -100,11 +102,14 @@ def advance(state: ConversationState, event: ChatwootEvent) -> ConversationState
         return _status_change(state, event.status, event.event == "conversation_resolved")
     if event.event != "message_created" or event.id <= state.history_before:
         return state  # message_updated never acts; old history changes nothing
-    state = replace(state, last_message_id=max(state.last_message_id, event.id))
+    newest = max(state.last_message_id, event.id)
     sender_type = event.sender.type if event.sender else ""
     if event.message_type == "outgoing" and sender_type == "user" and not event.is_ours:
-        return replace(state, paused=True, pause_reason="agent_replied", status=event.conversation.status)
-    return _status_change(state, event.conversation.status, False)
+        return replace(
+            state, paused=True, pause_reason="agent_replied", status=event.conversation.status, last_message_id=newest
+        )
+    # The status this message shows applies first: a hand-back it reveals puts the watermark below it.
+    return replace(_status_change(state, event.conversation.status, False), last_message_id=newest)
 
 
 def _status_change(state: ConversationState, status: str, resolved: bool) -> ConversationState:
@@ -116,7 +121,9 @@ def _status_change(state: ConversationState, status: str, resolved: bool) -> Con
             return replace(state, status=status)
         return replace(state, paused=True, pause_reason="opened", status=status)
     if status == "pending" and state.status != "pending":
-        return replace(state, paused=False, pause_reason="", status=status)  # handed back (or reopened)
+        # handed back (or reopened): what the agent and the customer said meanwhile was the agent's
+        history = state.last_message_id if state.paused else state.history_before
+        return replace(state, paused=False, pause_reason="", status=status, history_before=history)
     return replace(state, status=status)
 
 
@@ -148,12 +155,14 @@ def dedupe_keys(event: ChatwootEvent, delivery: str | None = None) -> tuple[str,
     ``delivery:<X-Chatwoot-Delivery>`` when Chatwoot sent one (the same across its retries), plus one
     that names the content, so the same message sent to two URLs (account webhook and agent bot) is seen
     once: ``<event>:<message id>`` for messages, ``<event>:<conversation id>:<updated_at>`` for
-    conversation events, ``<event>`` for ignored ones (which need no dedupe).
+    conversation events that carry ``updated_at``; none for ignored ones (which need no dedupe).
     """
     keys = [f"delivery:{delivery}"] if delivery else []
     if isinstance(event, MessageEvent):
         keys.append(f"{event.event}:{event.account_id}:{event.id}")
-    elif isinstance(event, ConversationEvent):
+    elif isinstance(event, ConversationEvent) and event.updated_at is not None:
+        # without ``updated_at`` two status changes of one conversation would share a key, and the second
+        # would be dropped as a duplicate: such an event is deduplicated by its delivery id only
         keys.append(f"{event.event}:{event.account_id or 0}:{event.conversation.id}:{event.updated_at!r}")
     return tuple(keys)
 
