@@ -10,6 +10,8 @@ Errors are the API's JSON shape (:mod:`.api`) with the library's codes; nothing 
 """
 
 import hmac
+import logging
+import re
 import time
 
 import psycopg2.errors
@@ -31,6 +33,25 @@ from ..rate_limit import limiter
 from .api import ApiError, JsonApi, error_response, json_response, method_not_allowed
 
 WEBHOOK_PATH = "/api/v1/chatwoot/webhook"
+
+
+class RedactWebhookToken(logging.Filter):
+    """Hide the URL token of the webhook in the request lines werkzeug logs (``POST /api/v1/chatwoot/webhook/
+    <token>``): whoever reads the server log must not be able to post deliveries."""
+
+    _token = re.compile(re.escape(WEBHOOK_PATH) + r"/[^\s?#/\"]+")
+
+    def _redact(self, value):
+        return self._token.sub(WEBHOOK_PATH + "/***", value) if isinstance(value, str) else value
+
+    def filter(self, record):
+        record.msg = self._redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._redact(arg) for arg in record.args)
+        return True
+
+
+logging.getLogger("werkzeug").addFilter(RedactWebhookToken())
 
 
 class ChatwootWebhook(http.Controller, JsonApi):

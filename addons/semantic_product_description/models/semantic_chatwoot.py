@@ -14,6 +14,8 @@ import math
 import secrets
 import time
 
+import psycopg2.errors
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -67,6 +69,15 @@ ASSISTANT_CHANNELS = {
 }
 #: Chatwoot API errors worth another attempt later (the rest are permanent: bad token, gone conversation).
 RETRYABLE_API_CODES = ("rate_limited", "unavailable", "timeout", "connection_failed")
+#: The longest wait before another attempt, whatever Retry-After asks (a customer is waiting).
+MAX_RETRY_SECONDS = 300
+#: Attempts of a short transaction of the reply job that met a concurrent delivery (serialization conflict).
+OWN_TRANSACTION_ATTEMPTS = 5
+_CONFLICTS = (
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.DeadlockDetected,
+    psycopg2.errors.LockNotAvailable,
+)
 
 
 class SemanticChatwootConversation(models.Model):
@@ -278,18 +289,80 @@ class SemanticChatwootConversation(models.Model):
             lambda m: m.kind == "customer" and m.awaiting_reply and m.chatwoot_message_id > floor
         ).sorted("chatwoot_message_id")
 
-    def _newest_customer_message_id(self):
-        """The newest customer message id committed so far, read outside this job's snapshot (Odoo's
-        transactions are REPEATABLE READ, so deliveries committed after the job started are not seen here)."""
-        with self.env.registry.cursor() as cr:
-            cr.execute(
+    def _newest_awaiting_id(self):
+        self.ensure_one()
+        self.env.cr.execute(
+            SQL(
+                """SELECT COALESCE(MAX(chatwoot_message_id), 0) FROM semantic_chatwoot_message
+                    WHERE conversation_id = %s AND kind = 'customer' AND awaiting_reply""",
+                self.id,
+            )
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _in_own_transaction(self, work):
+        """``work(conversation)`` in a transaction of its own, committed when it returns.
+
+        What the reply job must not lose when its own transaction fails after a part was posted (a
+        serialization conflict with a delivery, a server stop: queue_job would run it again) is written
+        this way. The conversation row is locked first, as deliveries lock it, so the two take turns;
+        a conflict with a delivery committed meanwhile is retried in a fresh transaction.
+        """
+        self.ensure_one()
+        for attempt in range(OWN_TRANSACTION_ATTEMPTS):
+            try:
+                with self.env.registry.cursor() as cr:
+                    cr.execute(SQL("SELECT id FROM semantic_chatwoot_conversation WHERE id = %s FOR UPDATE", self.id))
+                    result = work(self.with_env(self.env(cr=cr)))
+                self.env.invalidate_all()
+                return result
+            except _CONFLICTS:
+                if attempt + 1 == OWN_TRANSACTION_ATTEMPTS:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+        return None
+
+    def _claim_burst(self, plan, pending):
+        """Mark ``pending`` answered, committed before the first part is posted; ``None`` when claimed, else
+        why not to post (read fresh: a person took the conversation, a newer message came, another job
+        answered). A job that runs again after posting finds nothing to answer, so nothing goes out twice."""
+
+        def claim(conversation):
+            if conversation.paused or conversation.status != "pending":
+                return "taken over before the reply"
+            if plan.superseded_by(conversation._newest_awaiting_id()):
+                # the newer message's delivery may have seen this job waiting and queued none
+                conversation._enqueue_reply()
+                return "superseded by a newer message"
+            conversation.env.cr.execute(
                 SQL(
-                    """SELECT COALESCE(MAX(chatwoot_message_id), 0) FROM semantic_chatwoot_message
-                        WHERE conversation_id = %s AND kind = 'customer' AND awaiting_reply""",
-                    self.id,
+                    """UPDATE semantic_chatwoot_message SET awaiting_reply = false
+                        WHERE id IN %s AND awaiting_reply RETURNING id""",
+                    tuple(pending.ids),
                 )
             )
-            return cr.fetchone()[0]
+            if len(conversation.env.cr.fetchall()) < len(pending):
+                conversation.env.cr.rollback()
+                return "already answered"
+            conversation.write({"answered_through": max(conversation.answered_through, plan.last_id)})
+            return None
+
+        return self._in_own_transaction(claim)
+
+    def _release_burst(self, plan, pending, answered_through):
+        """Undo :meth:`_claim_burst` when Chatwoot refused the first part: nothing reached the customer."""
+
+        def release(conversation):
+            conversation.env.cr.execute(
+                SQL("UPDATE semantic_chatwoot_message SET awaiting_reply = true WHERE id IN %s", tuple(pending.ids))
+            )
+            if conversation.answered_through == plan.last_id:
+                conversation.write({"answered_through": answered_through})
+
+        try:
+            self._in_own_transaction(release)
+        except psycopg2.Error:
+            _logger.exception("Chatwoot conversation %s: could not release the burst", self.chatwoot_id)
 
     def _assistant_conversation(self, plan):
         """History above the watermark, as the assistant's conversation (customer messages of the burst
@@ -301,6 +374,8 @@ class SemanticChatwootConversation(models.Model):
         for message in self.message_ids.sorted("id"):
             if message.kind not in roles or (message.chatwoot_message_id or message.reply_to_id) <= self.history_before:
                 continue
+            if message.kind != "reply" and message.event != "message_created":
+                continue  # an edit (message_updated) repeats a message already here
             if message.kind == "customer" and message.awaiting_reply and message.chatwoot_message_id not in kept:
                 continue
             kinds = tuple(filter(None, (message.attachment_kinds or "").split(",")))
@@ -321,7 +396,7 @@ class SemanticChatwootConversation(models.Model):
     def _outside_hours(self):
         """Whether now is outside the shop's hours (``hours_from``..``hours_to``, the company's time zone)."""
         start, end = self._cw_number("hours_from"), self._cw_number("hours_to")
-        if start <= 0 and end >= 24:
+        if (start <= 0 and end >= 24) or start == end:
             return False
         tz = self.company_id.partner_id.tz or self.env.user.tz or "UTC"
         now = fields.Datetime.context_timestamp(self.with_context(tz=tz), fields.Datetime.now())
@@ -329,7 +404,14 @@ class SemanticChatwootConversation(models.Model):
         return not (start <= hour < end) if start <= end else (end <= hour < start)
 
     def _job_reply(self):
-        """Answer the conversation's waiting burst once (queued by :meth:`_enqueue_reply`)."""
+        """Answer the conversation's waiting burst once (queued by :meth:`_enqueue_reply`).
+
+        Never twice: the burst is claimed in a committed transaction of its own before the first part is
+        posted (:meth:`_claim_burst`), so a job that runs again finds nothing to answer; a Chatwoot error
+        after a part may have gone out stops the job instead of retrying, and a person takes over.
+        """
+        if not self.exists():
+            return "conversation deleted"
         self.ensure_one()
         pending = self._pending_messages()
         if not pending or self.paused or self.status != "pending":
@@ -346,13 +428,16 @@ class SemanticChatwootConversation(models.Model):
         client = self._cw_client()
         started = time.monotonic()
         outside = self._cw_param("outside_hours") if self._outside_hours() else "answer"
-        sent, failure = [], None
+        answered_through = self.answered_through
+        claimed, sent, parts, failure = False, [], [], None
         try:
             with client.typing(self.chatwoot_id):
                 reply = self._answer(plan, outside)
-                if plan.superseded_by(self._newest_customer_message_id()):
-                    return "superseded by a newer message"
                 parts = [piece for part in reply["parts"] for piece in split_reply(part, self.channel or "")]
+                refused = self._claim_burst(plan, pending)
+                if refused:
+                    return refused
+                claimed = True
                 for part in parts:
                     client.send_message(self.chatwoot_id, part, reply_to=plan.last_id)
                     sent.append(part)
@@ -360,12 +445,15 @@ class SemanticChatwootConversation(models.Model):
                     client.toggle_status(self.chatwoot_id, "open")
                     client.send_private_note(self.chatwoot_id, reply["summary"] or reply["reason"] or "handoff")
         except ChatwootAPIError as exc:
-            if not sent:  # nothing reached the customer: another attempt cannot repeat anything
+            if claimed and not sent and not exc.uncertain:
+                self._release_burst(plan, pending, answered_through)  # refused: nothing reached the customer
+                claimed = False
+            if not claimed:
                 if exc.code in RETRYABLE_API_CODES or (exc.status and (exc.status == 429 or exc.status >= 500)):
-                    wait = max(5, int(exc.retry_after or 30))
+                    wait = min(MAX_RETRY_SECONDS, max(5, int(exc.retry_after or 30)))
                     raise RetryableJobError(f"Chatwoot: {exc.code}", seconds=wait) from exc
                 raise
-            # Part of the reply is out: a retry would send it twice. Record what went out and stop.
+            # Part of the reply is (or may be) out: a retry could send it twice. Record it, stop, hand over.
             failure = exc
             _logger.warning(
                 "Chatwoot conversation %s: %d of %d part(s) sent, then %s; not retried (no duplicate replies)",
@@ -374,25 +462,40 @@ class SemanticChatwootConversation(models.Model):
                 len(parts),
                 exc.code,
             )
+            self._hand_over_after_failure(client, len(sent), len(parts), exc)
         latency = (time.time() - max(m.received_at for m in pending)) * 1000
-        self._record_reply_now(plan, pending, reply, sent, latency, time.monotonic() - started, failure)
+        try:
+            self._in_own_transaction(
+                lambda conversation: conversation._record_reply(
+                    plan, reply, sent, latency, time.monotonic() - started, failure
+                )
+            )
+        except psycopg2.Error:
+            # the reply went out and the burst is claimed: the log row is what is lost, not the answer
+            _logger.exception("Chatwoot conversation %s: the reply was sent but could not be logged", self.chatwoot_id)
         return f"answered {len(plan.message_ids)} message(s) in {len(sent)} part(s)" + (
             f" (stopped: {failure.code})" if failure else ""
         )
 
-    def _record_reply_now(self, plan, pending, reply, sent, latency_ms, work_seconds, failure):
-        """Record the posted reply in a transaction of its own, committed at once.
-
-        The job's own transaction may still fail after the reply went out (a serialization conflict
-        with a delivery of the same conversation, a server stop): queue_job would then run the job
-        again, and it must find these messages answered instead of posting the reply a second time.
-        """
-        with self.env.registry.cursor() as cr:
-            conversation = self.with_env(self.env(cr=cr))
-            conversation._record_reply(
-                plan, pending.with_env(conversation.env), reply, sent, latency_ms, work_seconds, failure
-            )
-        self.env.invalidate_all()
+    def _hand_over_after_failure(self, client, sent, total, error):
+        """Best effort after a reply stopped half-way: open the conversation for the agents, with a note."""
+        note = self.env._(
+            "The bot's reply stopped after %(sent)s of %(total)s part(s) (Chatwoot error: %(code)s). "
+            "Please check what the customer received and continue the conversation.",
+            sent=sent,
+            total=total,
+            code=error.code,
+        )
+        for action in (
+            lambda: client.toggle_status(self.chatwoot_id, "open"),
+            lambda: client.send_private_note(self.chatwoot_id, note),
+        ):
+            try:
+                action()
+            except ChatwootAPIError as exc:
+                _logger.warning(
+                    "Chatwoot conversation %s: hand-over after a failed reply: %s", self.chatwoot_id, exc.code
+                )
 
     def _answer(self, plan, outside):
         """``{"parts", "citations", "handoff", "reason", "summary", "language", "mode"}``."""
@@ -427,14 +530,18 @@ class SemanticChatwootConversation(models.Model):
             "mode": reply.mode,
         }
 
-    def _record_reply(self, plan, pending, reply, parts, latency_ms, work_seconds, failure=None):
-        pending.write({"awaiting_reply": False})
-        values = {"answered_through": max(self.answered_through, plan.last_id), "last_activity": fields.Datetime.now()}
+    def _record_reply(self, plan, reply, parts, latency_ms, work_seconds, failure=None):
+        """Log the posted reply and the state it leaves (run through :meth:`_in_own_transaction`)."""
+        values = {"last_activity": fields.Datetime.now()}
         if failure is not None:
-            # the customer saw part of an answer that Chatwoot then refused: a person finishes it
-            values.update(paused=True, pause_reason="reply_failed")
+            # the customer saw (or may have seen) part of an answer: a person finishes it
+            values.update(status="open", paused=True, pause_reason="reply_failed")
         elif reply["handoff"]:
             values.update(status="open", paused=True, pause_reason="handoff", handoff_count=self.handoff_count + 1)
+        elif self._newest_awaiting_id() > plan.last_id:
+            # a message whose delivery saw this job still waiting (so it queued none) and committed after
+            # the claim: its burst gets a job of its own
+            self._enqueue_reply()
         self.write(values)
         self.env["semantic.chatwoot.message"].create(
             {

@@ -3,11 +3,13 @@
 """The Chatwoot webhook route and the reply job, against a stand-in Chatwoot on 127.0.0.1."""
 
 import json
+import logging
 import time
 
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
+from odoo_search_lib.chatwoot import BurstMessage, plan_burst
 from odoo_search_lib.chatwoot.testing import (
     StandInChatwoot,
     conversation_payload,
@@ -212,7 +214,8 @@ class TestChatwootWebhook(WebhookTestMixin, HttpCase):
             body = message_payload(message_id=message_id, content=f"msg {message_id}", conversation_id=700)
             statuses.append(self._deliver(body).status_code)
         # the per-conversation limit (60 a minute) lets a token or two refill while the 200 arrive
-        self.assertIn(statuses.count(200), (60, 61, 62))
+        self.assertGreaterEqual(statuses.count(200), 60)
+        self.assertLess(statuses.count(200), 100, "tokens refill at one a second, not faster")
         self.assertEqual(statuses.count(200) + statuses.count(429), 200)
         self.assertEqual(len(self._reply_jobs()), 1)
         self._run_jobs()
@@ -221,22 +224,44 @@ class TestChatwootWebhook(WebhookTestMixin, HttpCase):
     @mute_logger("odoo_search_lib.chatwoot.client", "odoo.addons.semantic_product_description.tests.common")
     def test_chatwoot_errors(self):
         self._deliver(message_payload(message_id=9800, content="oi", conversation_id=800))
-        self.chatwoot.fail_next(500, times=10)
+        self.chatwoot.fail_next(429, times=10, retry_after="0", action="messages")
         self._run_jobs()
         job = self._reply_jobs()
-        self.assertEqual(job.state, "pending", "5xx: retried later")
+        self.assertEqual(job.state, "pending", "refused before anything was posted: retried later")
         self.assertEqual(self.chatwoot.messages, [])
+        self.assertTrue(self.Log.search([("chatwoot_message_id", "=", 9800)]).awaiting_reply, "released")
         self.chatwoot._failures.clear()
         self.chatwoot.fail_next(401, times=10)
         self._make_due(job)
         self._run_jobs()
         self.assertEqual(job.state, "failed", "a bad token is permanent")
+        self.chatwoot._failures.clear()
+        self._make_due(job)
+        job.requeue()
+        self._run_jobs()
+        self.assertEqual(len(self.chatwoot.messages), 1, "requeued once the token is fixed: answered")
 
+    @mute_logger("odoo_search_lib.chatwoot.client", "odoo.addons.semantic_product_description.models.semantic_chatwoot")
+    def test_a_server_error_on_the_reply_hands_over_instead_of_retrying(self):
+        """A 5xx (or a timeout) may follow a message Chatwoot saved: sending it again could show it twice."""
+        self._deliver(message_payload(message_id=9850, content="boa tarde", conversation_id=850))
+        self.chatwoot.fail_next(502, action="messages")
+        self._run_jobs()
+        self.assertEqual(self._reply_jobs(), self._reply_jobs().browse(), "not retried")
+        self.assertEqual(self.chatwoot.messages, [])
+        conversation = self._conversation(850)
+        self.assertEqual((conversation.paused, conversation.pause_reason), (True, "reply_failed"))
+        self.assertEqual(self.chatwoot.statuses, [(850, "open")], "handed to the agents")
+        self.assertEqual(len(self.chatwoot.notes), 1)
+        self.assertIn("0 of 1", self.chatwoot.notes[0]["content"])
+
+    @mute_logger("odoo_search_lib.chatwoot.client", "odoo.addons.semantic_product_description.models.semantic_chatwoot")
     def test_a_reply_partly_sent_is_never_sent_twice(self):
         self._deliver(message_payload(message_id=9900, content="quero falar com um atendente", conversation_id=900))
         self.chatwoot.fail_next(500, times=10, action="toggle_status")  # after the message went out
         self._run_jobs()
         self.assertEqual(len(self.chatwoot.messages), 1)
+        self.assertEqual(len(self.chatwoot.notes), 1, "the agents are told the reply stopped")
         self.assertEqual(self._reply_jobs(), self._reply_jobs().browse(), "not retried: it would repeat the reply")
         conversation = self._conversation(900)
         self.assertTrue(conversation.paused)
@@ -248,3 +273,86 @@ class TestChatwootWebhook(WebhookTestMixin, HttpCase):
         self.chatwoot._failures.clear()
         conversation._job_reply()
         self.assertEqual(len(self.chatwoot.messages), 1)
+
+    # ------------------------------------------------------------------ races and hand-backs
+
+    def test_a_claimed_burst_is_answered_by_one_job_only(self):
+        self._deliver(message_payload(message_id=9950, content="oi", conversation_id=950))
+        conversation = self._conversation(950)
+        pending = conversation._pending_messages()
+        plan = plan_burst(_burst(pending), now=time.time(), window=0)
+        self.assertIsNone(conversation._claim_burst(plan, pending))
+        self.assertEqual(conversation._claim_burst(plan, pending), "already answered")
+        self.assertEqual(conversation._job_reply(), "nothing to answer", "a job run again posts nothing")
+        self.assertEqual(self.chatwoot.messages, [])
+
+    def test_a_message_newer_than_the_burst_gets_its_own_job(self):
+        """The runner took the job while a newer message's delivery saw it still waiting and queued none."""
+        self._deliver(message_payload(message_id=9960, content="oi", conversation_id=960))
+        conversation = self._conversation(960)
+        pending = conversation._pending_messages()
+        plan = plan_burst(_burst(pending), now=time.time(), window=0)
+        self._deliver(message_payload(message_id=9961, content="tem cafeteira?", conversation_id=960))
+        self._reply_jobs().write({"state": "started"})
+        self.env.flush_all()
+        self.assertEqual(conversation._claim_burst(plan, pending), "superseded by a newer message")
+        waiting = self._semantic_jobs(states=("pending",), method_name="_job_reply")
+        self.assertEqual(len(waiting), 1, "a job for the newer burst")
+        self._run_jobs()
+        self.assertEqual(len(self.chatwoot.messages), 1)
+        self.assertEqual(self.chatwoot.messages[0]["content_attributes"]["odoo_reply_to"], 9961)
+
+    def test_a_person_taking_over_while_the_reply_is_written_stops_it(self):
+        self._deliver(message_payload(message_id=9970, content="oi", conversation_id=970))
+        conversation = self._conversation(970)
+        pending = conversation._pending_messages()
+        plan = plan_burst(_burst(pending), now=time.time(), window=0)
+        self._deliver(conversation_payload(event="conversation_status_changed", status="open", conversation_id=970))
+        self.assertEqual(conversation._claim_burst(plan, pending), "taken over before the reply")
+
+    def test_the_bot_answers_again_after_a_hand_back(self):
+        self._deliver(message_payload(message_id=9980, content="quero falar com um atendente", conversation_id=980))
+        self._run_jobs()
+        self.assertEqual(self.chatwoot.statuses, [(980, "open")])
+        agent = message_payload(
+            message_id=9982,
+            content="Oi, sou a Ana",
+            message_type="outgoing",
+            sender_type="user",
+            conversation_id=980,
+            status="open",
+        )
+        self._deliver(agent)
+        back = conversation_payload(event="conversation_status_changed", status="pending", conversation_id=980)
+        self._deliver(back)
+        self.assertFalse(self._conversation(980).paused)
+        self.assertTrue(
+            self._deliver(message_payload(message_id=9990, content="oi", conversation_id=980)).json()["queued"]
+        )
+        self._run_jobs()
+        self.assertEqual(len(self.chatwoot.messages), 2, "answered, not silenced by the agent's old words")
+        self.assertTrue(self.chatwoot.messages[1]["content"].startswith("Olá"), self.chatwoot.messages[1]["content"])
+        self.assertEqual(self.chatwoot.statuses, [(980, "open")], "no second handoff")
+
+    def test_an_edited_message_is_read_once(self):
+        self._chatwoot_params(burst_window="30")
+        self._deliver(message_payload(message_id=9995, content="tem cafeteira", conversation_id=995))
+        edited = message_payload(message_id=9995, content="tem cafeteira 110v?", conversation_id=995)
+        edited["event"] = "message_updated"
+        self.assertFalse(self._deliver(edited).json()["queued"])
+        conversation = self._conversation(995)
+        pending = conversation._pending_messages()
+        plan = plan_burst(_burst(pending), now=time.time() + 60, window=30)
+        messages = conversation._assistant_conversation(plan).messages
+        self.assertEqual([message.text for message in messages], ["tem cafeteira"])
+
+    def test_the_url_token_never_reaches_the_log(self):
+        logger = logging.getLogger("werkzeug")
+        line = "POST /api/v1/chatwoot/webhook/s3cr3t-token?x=1 HTTP/1.1"
+        record = logger.makeRecord("werkzeug", logging.INFO, __file__, 0, '"%s" %s %s', (line, "200", "-"), None)
+        self.assertTrue(logger.filter(record), "the line is still logged")
+        self.assertEqual(record.getMessage(), '"POST /api/v1/chatwoot/webhook/***?x=1 HTTP/1.1" 200 -')
+
+
+def _burst(pending):
+    return [BurstMessage(m.chatwoot_message_id, m.received_at, m.content or "") for m in pending]
