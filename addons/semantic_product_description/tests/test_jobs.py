@@ -147,14 +147,16 @@ class TestSemanticJobs(SemanticSearchTestMixin, TransactionCase):
         self.assertTrue(self._sync_jobs(product), "a deleted tag re-indexes its products")
         self._run_jobs()
         self.assertNotIn("quokka-gift", self.service._product_document(product).tags)
-        self.env.company.currency_id = (
-            self.env.ref("base.EUR").id
-            if self.env.company.currency_id != self.env.ref("base.EUR")
-            else self.env.ref("base.USD").id
-        )
+        # a company without journal items (accounting, when installed, refuses the change otherwise)
+        usd, eur = self.env.ref("base.USD"), self.env.ref("base.EUR")
+        (usd | eur).active = True
+        company = self.env["res.company"].create({"name": "Wombat Trading", "currency_id": usd.id})
+        priced = self._create_product("Wombat Mug", company_id=company.id)
+        self._run_jobs()
+        company.currency_id = eur
         self.assertTrue(self._semantic_jobs(method_name="_semantic_job_fan_out"))
         self._run_jobs()
-        self.assertEqual(self.service._product_document(product).currency, self.env.company.currency_id.name)
+        self.assertEqual(self.service._product_document(priced).currency, "EUR")
 
     def test_not_for_sale_is_not_indexed(self):
         product = self._create_product("Dingo Whistle", sale_ok=False)
