@@ -4,7 +4,7 @@
     "name": "Business Rules",
     "summary": "The shop's rules (hours, delivery, payment, returns, promotions, FAQs) kept in Odoo, "
     "indexed for hybrid search with their validity, and served to the sales assistant",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/Sales",
     "website": "https://github.com/odoo-search-lib/odoo-search-lib",
     "author": "Odoo Search Lib contributors",

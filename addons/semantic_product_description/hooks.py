@@ -43,15 +43,18 @@ def uninstall_hook(env):
 
 
 def _drop_tenant_collections(settings, dbname):
+    """Drop the collections of ``settings.tenant`` only: ``<prefix>_<tenant>_<kind>_<fingerprint>_<ms>_<hex>``
+    (a fingerprint has no ``_``), so neither a tenant whose name starts like this one's nor a copy of
+    this database (another uuid) loses anything."""
     tenant = re.sub(r"[^A-Za-z0-9_.-]", "-", f"{settings.store.prefix}_{settings.tenant}_")
-    mine = re.compile(re.escape(tenant) + "(?:product|" + re.escape(RULE_KIND) + ")_")
+    mine = re.compile(re.escape(tenant) + "(?:product|" + re.escape(RULE_KIND) + r")_[A-Za-z0-9.-]+_\d+_[0-9a-f]+")
     try:
         store = open_store(settings.store)
     except Exception as exc:  # noqa: BLE001 - an unreachable Qdrant must not block an uninstall
         _logger.warning("Uninstall of %s: search store unreachable (%s); its collections stay", dbname, exc)
         return
     try:
-        dropped = [name for name in store.list_collections() if mine.match(name)]
+        dropped = [name for name in store.list_collections() if mine.fullmatch(name)]
         for name in dropped:
             store.drop_collection(name)
         _logger.info("Uninstall of %s: dropped %d search collections", dbname, len(dropped))

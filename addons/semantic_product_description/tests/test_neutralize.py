@@ -3,6 +3,7 @@
 """data/neutralize.sql, run as `odoo-bin neutralize` runs it (a staging copy calls nothing of production's),
 and the uninstall hook (nothing left behind, nothing of another database touched)."""
 
+import importlib.util
 import os
 
 from odoo.modules.neutralize import get_neutralization_queries
@@ -90,8 +91,12 @@ class TestNeutralize(WebhookTestMixin, TransactionCase):
         mine = index.collection()
         # another database's collection in the same store (a shared Qdrant), with a tenant name that
         # starts like ours
-        other = f"{self.service._get_settings().store.prefix}_{self.env.cr.dbname}_2_product_abc_1_aaaaaa"
-        store.create_collection(other, 4)
+        prefix, dbname = self.service._get_settings().store.prefix, self.env.cr.dbname
+        other = f"{prefix}_{dbname}_2_product_abc_1_aaaaaa"
+        # and a copy of this database under the same name (another uuid) on the same server
+        copy = f"{prefix}_{dbname}-0f1e2d3c4b5a_product_usem3-1234abcd-512_1700000000000_a1b2c3"
+        for name in (other, copy):
+            store.create_collection(name, 4)
         self.assertIn(mine, store.list_collections())
 
         uninstall_hook(self.env)
@@ -106,7 +111,36 @@ class TestNeutralize(WebhookTestMixin, TransactionCase):
             remaining.close()
         self.assertNotIn(mine, names)
         self.assertIn(other, names, "another tenant's collection stays")
+        self.assertIn(copy, names, "a copy of this database keeps its index")
         self.assertTrue(os.path.isdir(self.store_dir), "an explicit store directory is not removed")
+
+    def test_upgrade_moves_the_index_to_the_uuid_tenant(self):
+        """18.0.2.1.0: the collections named after the database alone go; a rebuild fills the new tenant."""
+        path = os.path.join(os.path.dirname(__file__), "..", "migrations", "18.0.2.1.0", "post-migrate.py")
+        spec = importlib.util.spec_from_file_location("semantic_post_migrate_18_0_2_1", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        settings = self.service._get_settings()
+        dbname = self.env.cr.dbname
+        legacy = f"{settings.store.prefix}_{dbname}_product_usem3-1234abcd-512_1700000000000_a1b2c3"
+        legacy_rules = f"{settings.store.prefix}_{dbname}_rule_usem3-1234abcd-512_1700000000000_d4e5f6"
+        neighbour = f"{settings.store.prefix}_{dbname}_2_product_usem3-1234abcd-512_1700000000000_a1b2c3"
+        store = self.service._get_index().store  # this process's open store
+        for name in (legacy, legacy_rules, neighbour):
+            store.create_collection(name, 4)
+        self.env["semantic.reindex.run"].search([]).write({"state": "published"})
+
+        module.move_to_uuid_tenant(self.env)
+
+        store = open_store(settings.store)
+        try:
+            names = store.list_collections()
+        finally:
+            store.close()
+        self.assertNotIn(legacy, names)
+        self.assertNotIn(legacy_rules, names)
+        self.assertIn(neighbour, names, "another database's collections stay")
+        self.assertEqual(self.env["semantic.reindex.run"].search([("state", "=", "queued")]).kind, "product")
 
     def _settings_for_store(self):
         return self.service._build_settings({"store_mode": "edge", "store_path": self.store_dir}, self.env.cr.dbname)

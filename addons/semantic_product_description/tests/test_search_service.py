@@ -108,7 +108,8 @@ class TestSemanticSearchService(SemanticSearchTestMixin, TransactionCase):
         params["store_path"] = ""
         one = self.service._build_settings(params, "shop_one")
         two = self.service._build_settings(params, "shop_two")
-        self.assertEqual((one.tenant, two.tenant), ("shop_one", "shop_two"))
+        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid").replace("-", "")[:12]
+        self.assertEqual((one.tenant, two.tenant), (f"shop_one-{uuid}", f"shop_two-{uuid}"))
         self.assertNotEqual(one.store.path, two.store.path)
         self.assertEqual(one.store.path, os.path.join(tools.config["data_dir"], "semantic_search", "shop_one"))
         embedder = search_registry._embedder(one)
@@ -124,6 +125,18 @@ class TestSemanticSearchService(SemanticSearchTestMixin, TransactionCase):
         self.assertIn("shop_two", alias_two)
         self.assertNotEqual(search_registry.settings_key(one), search_registry.settings_key(two))
 
+    def test_a_copy_of_the_database_gets_collections_of_its_own(self):
+        """Same name, new ``database.uuid`` (Odoo's "copied" restore): another tenant, other collections."""
+        params = self.service._get_parameters()
+        production = self.service._build_settings(params, "shop")
+        self.env["ir.config_parameter"].sudo().set_param("database.uuid", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0")
+        copy = self.service._build_settings(params, "shop")
+        self.assertEqual(copy.tenant, "shop-0f1e2d3c4b5a")
+        self.assertNotEqual(production.tenant, copy.tenant)
+        self.assertNotEqual(search_registry.settings_key(production), search_registry.settings_key(copy))
+        long_name = self.service._build_settings(params, "s" * 63)
+        self.assertEqual(len(long_name.tenant), 63, "within the store's 63 characters")
+
     def test_settings_from_parameters(self):
         self._set_params(
             fusion="weighted",
@@ -134,7 +147,7 @@ class TestSemanticSearchService(SemanticSearchTestMixin, TransactionCase):
             search_max_limit="7",
         )
         settings = self.service._get_settings()
-        self.assertEqual(settings.tenant, self.env.cr.dbname)
+        self.assertTrue(settings.tenant.startswith(self.env.cr.dbname + "-"))
         self.assertEqual(settings.search.fusion, "weighted")
         self.assertEqual(dict(settings.search.weights), {"dense": 0.0, "bm25": 2.5, "chars": 0.25})
         self.assertEqual(settings.search.rrf_k, 30)
