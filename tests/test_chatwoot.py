@@ -352,6 +352,15 @@ def test_a_hand_back_after_an_agent_spoke_starts_clean() -> None:
     assert (state.paused, state.history_before, state.last_message_id) == (False, 72, 73)
 
 
+def test_a_resolve_delivered_twice_does_not_bury_a_newer_message() -> None:
+    resolved = conversation(event="conversation_resolved", status="resolved")
+    state, _ = run([message(message_id=90), resolved])
+    # the customer writes again while the conversation is still resolved, then the resolve arrives again
+    state, reasons = run([message(message_id=91, status="resolved"), resolved], state)
+    assert state.history_before == 90, "message 91 is not history"
+    assert should_reply(message(message_id=92), advance(state, message(message_id=92))).reply
+
+
 def test_a_status_change_without_a_hand_back_keeps_the_history() -> None:
     state, _ = run(
         [

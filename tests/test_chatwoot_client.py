@@ -209,6 +209,16 @@ def test_a_message_is_not_resent_after_a_timeout_but_a_status_toggle_is() -> Non
         assert recorded(slow, 4) == 1 + 3
 
 
+def test_a_host_that_does_not_resolve_is_a_failed_connection() -> None:
+    """DNS down is an outage (nothing was sent), not a configuration error; typing never raises."""
+    client = ChatwootClient("http://chatwoot.invalid", 1, TOKEN, max_retries=1, max_retry_wait=0.1, connect_timeout=2)
+    with pytest.raises(ChatwootAPIError) as caught:
+        client.send_message(128, "oi")
+    assert caught.value.code == "connection_failed" and not caught.value.uncertain
+    with client.typing(128):
+        pass
+
+
 def test_a_refused_connection_is_retried_then_reported() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

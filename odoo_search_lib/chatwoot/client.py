@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .._http import guarded_request, redact, redact_url
-from ..exceptions import ChatwootAPIError, ConfigError
+from ..exceptions import ChatwootAPIError, ConfigError, SearchLibError, UnsafeURLError
 from ..types import JSONValue
 from ..webhooks.delivery import _parse_retry_after, truncate_for_log
 from .events import BOT_MARKER
@@ -141,7 +141,7 @@ class ChatwootClient:
     def _typing_quietly(self, conversation_id: int, typing: Literal["on", "off"]) -> None:
         try:
             self.toggle_typing_status(conversation_id, typing)
-        except ChatwootAPIError as exc:
+        except SearchLibError as exc:  # an unsafe or unresolvable URL included: never the reply's fault
             _logger.warning("Chatwoot typing %s failed (%s): %s", typing, exc.code, exc.message)
 
     # ----------------------------------------------------------------------- plumbing
@@ -239,6 +239,11 @@ class ChatwootClient:
         except ChatwootAPIError as exc:  # timeout, connection_failed, request_failed
             code = "unavailable" if exc.code == "request_failed" else exc.code
             return ChatwootAPIError(redact(f"{where}: {exc.message}", [self._token]), code=code)
+        except UnsafeURLError as exc:
+            if exc.code != "unresolvable":
+                raise  # a private or forbidden address: configuration, not an outage
+            # DNS failed before any connection: nothing was sent, like a refused connection
+            return ChatwootAPIError(redact(f"{where}: {exc.message}", [self._token]), code="connection_failed")
         status = answer.status
         if 200 <= status < 300:
             return status, answer.body

@@ -114,8 +114,10 @@ def advance(state: ConversationState, event: ChatwootEvent) -> ConversationState
 
 def _status_change(state: ConversationState, status: str, resolved: bool) -> ConversationState:
     if resolved or status == "resolved":
-        # Everything seen so far is history for the next time the customer writes.
-        return replace(state, paused=False, pause_reason="", status="resolved", history_before=state.last_message_id)
+        # Everything seen so far is history for the next time the customer writes. A second delivery
+        # of the same resolve (account webhook and agent bot, or late) must not bury a newer message.
+        history = state.history_before if state.status == "resolved" else state.last_message_id
+        return replace(state, paused=False, pause_reason="", status="resolved", history_before=history)
     if status == "open":
         if state.paused:
             return replace(state, status=status)
