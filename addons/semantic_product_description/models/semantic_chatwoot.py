@@ -21,7 +21,7 @@ from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from odoo_search_lib import ChatwootAPIError, ConfigError
+from odoo_search_lib import ChatwootAPIError, ConfigError, UnsafeURLError
 from odoo_search_lib.assistant import Conversation, Message, SalesAssistant
 from odoo_search_lib.chatwoot import (
     BurstMessage,
@@ -282,11 +282,11 @@ class SemanticChatwootConversation(models.Model):
     # ------------------------------------------------------------------ the reply job
 
     def _pending_messages(self):
-        """Customer messages above the watermark that wait for an answer, oldest first."""
+        """Customer messages above the watermark that wait for an answer, oldest first (``awaiting_reply``
+        is the claim: two jobs of one conversation never see each other's messages as waiting)."""
         self.ensure_one()
-        floor = max(self.history_before, self.answered_through)
         return self.message_ids.filtered(
-            lambda m: m.kind == "customer" and m.awaiting_reply and m.chatwoot_message_id > floor
+            lambda m: m.kind == "customer" and m.awaiting_reply and m.chatwoot_message_id > self.history_before
         ).sorted("chatwoot_message_id")
 
     def _newest_awaiting_id(self):
@@ -313,7 +313,9 @@ class SemanticChatwootConversation(models.Model):
             try:
                 with self.env.registry.cursor() as cr:
                     cr.execute(SQL("SELECT id FROM semantic_chatwoot_conversation WHERE id = %s FOR UPDATE", self.id))
-                    result = work(self.with_env(self.env(cr=cr)))
+                    env = self.env(cr=cr)  # held until the commit: a collected env's writes are never flushed
+                    result = work(self.with_env(env))
+                    env.flush_all()
                 self.env.invalidate_all()
                 return result
             except _CONFLICTS:
@@ -322,13 +324,15 @@ class SemanticChatwootConversation(models.Model):
                 time.sleep(0.05 * 2**attempt)
         return None
 
-    def _claim_burst(self, plan, pending):
-        """Mark ``pending`` answered, committed before the first part is posted; ``None`` when claimed, else
-        why not to post (read fresh: a person took the conversation, a newer message came, another job
-        answered). A job that runs again after posting finds nothing to answer, so nothing goes out twice."""
+    def _claim_burst(self, plan, pending, reply, parts):
+        """Mark ``pending`` answered and log the reply as being sent, committed before the first part is
+        posted. Returns the reply's log row, or why not to post (read fresh: a person took the
+        conversation or handed it back meanwhile, a newer message came, another job answered). A job
+        that runs again after posting finds nothing to answer, so nothing goes out twice; one that was
+        killed half-way finds its row still ``sending`` (:meth:`_hand_over_interrupted`)."""
 
         def claim(conversation):
-            if conversation.paused or conversation.status != "pending":
+            if conversation.paused or conversation.status != "pending" or plan.last_id <= conversation.history_before:
                 return "taken over before the reply"
             if plan.superseded_by(conversation._newest_awaiting_id()):
                 # the newer message's delivery may have seen this job waiting and queued none
@@ -345,17 +349,34 @@ class SemanticChatwootConversation(models.Model):
                 conversation.env.cr.rollback()
                 return "already answered"
             conversation.write({"answered_through": max(conversation.answered_through, plan.last_id)})
-            return None
+            return (
+                conversation.env["semantic.chatwoot.message"]
+                .create(
+                    {
+                        "conversation_id": conversation.id,
+                        "kind": "reply",
+                        "content": "\n\n".join(parts),
+                        "reply_to_id": plan.last_id,
+                        "answered_count": len(plan.message_ids),
+                        "handoff": reply["handoff"],
+                        "received_at": time.time(),
+                        "decision": f"sending:{self.env.context.get('job_uuid') or ''}",
+                    }
+                )
+                .id
+            )
 
         return self._in_own_transaction(claim)
 
-    def _release_burst(self, plan, pending, answered_through):
-        """Undo :meth:`_claim_burst` when Chatwoot refused the first part: nothing reached the customer."""
+    def _release_burst(self, plan, pending, answered_through, log_id):
+        """Undo :meth:`_claim_burst` when Chatwoot refused the first part and nothing reached it.
+        ``False`` when the release could not be written (the burst then stays claimed)."""
 
         def release(conversation):
             conversation.env.cr.execute(
                 SQL("UPDATE semantic_chatwoot_message SET awaiting_reply = true WHERE id IN %s", tuple(pending.ids))
             )
+            conversation.env["semantic.chatwoot.message"].browse(log_id).unlink()
             if conversation.answered_through == plan.last_id:
                 conversation.write({"answered_through": answered_through})
 
@@ -363,6 +384,8 @@ class SemanticChatwootConversation(models.Model):
             self._in_own_transaction(release)
         except psycopg2.Error:
             _logger.exception("Chatwoot conversation %s: could not release the burst", self.chatwoot_id)
+            return False
+        return True
 
     def _assistant_conversation(self, plan):
         """History above the watermark, as the assistant's conversation (customer messages of the burst
@@ -371,16 +394,22 @@ class SemanticChatwootConversation(models.Model):
         # our own replies are logged as "reply" when posted; their echoes ("bot") would count twice
         roles = {"customer": "customer", "reply": "assistant", "agent": "agent"}
         messages = []
-        for message in self.message_ids.sorted("id"):
+        log = self.message_ids.sorted("id")
+        # an edit (message_updated) is logged as a row of its own: its text replaces the original's
+        edited = {m.chatwoot_message_id: m.content for m in log if m.event == "message_updated" and m.content}
+        for message in log:
             if message.kind not in roles or (message.chatwoot_message_id or message.reply_to_id) <= self.history_before:
                 continue
             if message.kind != "reply" and message.event != "message_created":
-                continue  # an edit (message_updated) repeats a message already here
+                continue
             if message.kind == "customer" and message.awaiting_reply and message.chatwoot_message_id not in kept:
                 continue
+            content = (
+                edited.get(message.chatwoot_message_id, message.content) if message.kind != "reply" else message.content
+            )
             kinds = tuple(filter(None, (message.attachment_kinds or "").split(",")))
-            if message.content or (kinds and message.kind == "customer"):
-                messages.append(Message(roles[message.kind], message.content or "", kinds))
+            if content or (kinds and message.kind == "customer"):
+                messages.append(Message(roles[message.kind], content or "", kinds))
         channel = ASSISTANT_CHANNELS.get(self.channel or "", "other")
         return Conversation(tuple(messages), channel, f"chatwoot:{self.account_id}:{self.chatwoot_id}")
 
@@ -407,12 +436,16 @@ class SemanticChatwootConversation(models.Model):
         """Answer the conversation's waiting burst once (queued by :meth:`_enqueue_reply`).
 
         Never twice: the burst is claimed in a committed transaction of its own before the first part is
-        posted (:meth:`_claim_burst`), so a job that runs again finds nothing to answer; a Chatwoot error
-        after a part may have gone out stops the job instead of retrying, and a person takes over.
+        posted (:meth:`_claim_burst`), so a job that runs again finds nothing to answer. Once anything
+        may have reached Chatwoot (a part, a 5xx or timeout on one, the status), an error stops the job
+        instead of retrying, and the agents are asked to take over.
         """
         if not self.exists():
             return "conversation deleted"
         self.ensure_one()
+        interrupted = self._hand_over_interrupted()
+        if interrupted:
+            return interrupted
         pending = self._pending_messages()
         if not pending or self.paused or self.status != "pending":
             pending.write({"awaiting_reply": False})
@@ -429,73 +462,125 @@ class SemanticChatwootConversation(models.Model):
         started = time.monotonic()
         outside = self._cw_param("outside_hours") if self._outside_hours() else "answer"
         answered_through = self.answered_through
-        claimed, sent, parts, failure = False, [], [], None
+        log_id, acted, handed_over, sent, parts, failure = None, False, False, [], [], None
         try:
             with client.typing(self.chatwoot_id):
                 reply = self._answer(plan, outside)
                 parts = [piece for part in reply["parts"] for piece in split_reply(part, self.channel or "")]
-                refused = self._claim_burst(plan, pending)
-                if refused:
-                    return refused
-                claimed = True
+                claim = self._claim_burst(plan, pending, reply, parts)
+                if isinstance(claim, str):
+                    return claim
+                log_id = claim
                 for part in parts:
                     client.send_message(self.chatwoot_id, part, reply_to=plan.last_id)
                     sent.append(part)
+                    acted = True
                 if reply["handoff"]:
                     client.toggle_status(self.chatwoot_id, "open")
+                    acted = handed_over = True
                     client.send_private_note(self.chatwoot_id, reply["summary"] or reply["reason"] or "handoff")
-        except ChatwootAPIError as exc:
-            if claimed and not sent and not exc.uncertain:
-                self._release_burst(plan, pending, answered_through)  # refused: nothing reached the customer
-                claimed = False
-            if not claimed:
-                if exc.code in RETRYABLE_API_CODES or (exc.status and (exc.status == 429 or exc.status >= 500)):
-                    wait = min(MAX_RETRY_SECONDS, max(5, int(exc.retry_after or 30)))
-                    raise RetryableJobError(f"Chatwoot: {exc.code}", seconds=wait) from exc
+        except Exception as exc:
+            # refused for certain: Chatwoot's 4xx/429, no connection, or a URL refused before connecting
+            refused = (isinstance(exc, ChatwootAPIError) and not exc.uncertain) or isinstance(exc, UnsafeURLError)
+            # nothing claimed, or refused before anything reached Chatwoot: another attempt repeats nothing
+            if log_id is None or (
+                not acted and refused and self._release_burst(plan, pending, answered_through, log_id)
+            ):
+                retry = self._retry_later(exc)
+                if retry is not None:
+                    raise retry from exc
                 raise
             # Part of the reply is (or may be) out: a retry could send it twice. Record it, stop, hand over.
             failure = exc
+            code = getattr(exc, "code", None) or type(exc).__name__
             _logger.warning(
                 "Chatwoot conversation %s: %d of %d part(s) sent, then %s; not retried (no duplicate replies)",
                 self.chatwoot_id,
                 len(sent),
                 len(parts),
-                exc.code,
+                code,
             )
-            self._hand_over_after_failure(client, len(sent), len(parts), exc)
+            note = self.env._(
+                "The bot's reply stopped after %(sent)s of %(total)s part(s) (Chatwoot error: %(code)s). "
+                "Please check what the customer received and continue the conversation.",
+                sent=len(sent),
+                total=len(parts),
+                code=code,
+            )
+            handed_over = handed_over or self._hand_over(client, note)
         latency = (time.time() - max(m.received_at for m in pending)) * 1000
         try:
             self._in_own_transaction(
                 lambda conversation: conversation._record_reply(
-                    plan, reply, sent, latency, time.monotonic() - started, failure
+                    log_id, reply, sent, latency, time.monotonic() - started, failure, handed_over
                 )
             )
         except psycopg2.Error:
             # the reply went out and the burst is claimed: the log row is what is lost, not the answer
             _logger.exception("Chatwoot conversation %s: the reply was sent but could not be logged", self.chatwoot_id)
         return f"answered {len(plan.message_ids)} message(s) in {len(sent)} part(s)" + (
-            f" (stopped: {failure.code})" if failure else ""
+            f" (stopped: {getattr(failure, 'code', None) or type(failure).__name__})" if failure else ""
         )
 
-    def _hand_over_after_failure(self, client, sent, total, error):
-        """Best effort after a reply stopped half-way: open the conversation for the agents, with a note."""
-        note = self.env._(
-            "The bot's reply stopped after %(sent)s of %(total)s part(s) (Chatwoot error: %(code)s). "
-            "Please check what the customer received and continue the conversation.",
-            sent=sent,
-            total=total,
-            code=error.code,
-        )
-        for action in (
-            lambda: client.toggle_status(self.chatwoot_id, "open"),
-            lambda: client.send_private_note(self.chatwoot_id, note),
-        ):
+    @api.model
+    def _retry_later(self, error):
+        """A :class:`RetryableJobError` for a Chatwoot error worth another attempt (else ``None``)."""
+        if not isinstance(error, ChatwootAPIError):
+            return None
+        if error.code in RETRYABLE_API_CODES or (error.status and (error.status == 429 or error.status >= 500)):
+            wait = 30 if error.retry_after is None else error.retry_after
+            return RetryableJobError(f"Chatwoot: {error.code}", seconds=int(min(MAX_RETRY_SECONDS, max(5, wait))))
+        return None
+
+    def _hand_over(self, client, note):
+        """Best effort: open the conversation for the agents, and leave them a private note (each tried on
+        its own). ``True`` when Chatwoot opened it."""
+        opened = False
+        for step in ("toggle_status", "note"):
             try:
-                action()
-            except ChatwootAPIError as exc:
+                if step == "toggle_status":
+                    client.toggle_status(self.chatwoot_id, "open")
+                    opened = True
+                else:
+                    client.send_private_note(self.chatwoot_id, note)
+            except Exception as exc:  # noqa: BLE001 - best effort: the pause and the log row still tell
                 _logger.warning(
-                    "Chatwoot conversation %s: hand-over after a failed reply: %s", self.chatwoot_id, exc.code
+                    "Chatwoot conversation %s: hand-over (%s) after a failed reply: %s",
+                    self.chatwoot_id,
+                    step,
+                    getattr(exc, "code", None) or type(exc).__name__,
                 )
+        return opened
+
+    def _hand_over_interrupted(self):
+        """A run of this same job that claimed a burst and then died (a restart, a time limit) left its
+        reply row ``sending``: what reached the customer is unknown, so a person takes over. Returns
+        what this run did, or ``None`` when there was no such row."""
+        job_uuid = self.env.context.get("job_uuid")
+        if not job_uuid:
+            return None
+        marker = f"sending:{job_uuid}"
+        if not self.message_ids.filtered(lambda m: m.kind == "reply" and m.decision == marker):
+            return None
+        note = self.env._(
+            "The bot's reply was interrupted (a server restart or a time limit) and may have reached the "
+            "customer only in part. Please check what the customer received and continue the conversation."
+        )
+        try:
+            handed_over = self._hand_over(self._cw_client(), note)
+        except ConfigError:
+            handed_over = False
+
+        def record(conversation):
+            rows = conversation.message_ids.filtered(lambda m: m.kind == "reply" and m.decision == marker)
+            rows.write({"decision": "stopped: interrupted"})
+            values = {"paused": True, "pause_reason": "reply_failed", "last_activity": fields.Datetime.now()}
+            if handed_over:
+                values["status"] = "open"
+            conversation.write(values)
+
+        self._in_own_transaction(record)
+        return "interrupted earlier: handed over"
 
     def _answer(self, plan, outside):
         """``{"parts", "citations", "handoff", "reason", "summary", "language", "mode"}``."""
@@ -530,29 +615,24 @@ class SemanticChatwootConversation(models.Model):
             "mode": reply.mode,
         }
 
-    def _record_reply(self, plan, reply, parts, latency_ms, work_seconds, failure=None):
-        """Log the posted reply and the state it leaves (run through :meth:`_in_own_transaction`)."""
+    def _record_reply(self, log_id, reply, parts, latency_ms, work_seconds, failure, handed_over):
+        """Finish the reply's log row and the state it leaves (run through :meth:`_in_own_transaction`)."""
         values = {"last_activity": fields.Datetime.now()}
         if failure is not None:
-            # the customer saw (or may have seen) part of an answer: a person finishes it
-            values.update(status="open", paused=True, pause_reason="reply_failed")
+            # the customer saw (or may have seen) part of an answer: a person finishes it. The status is
+            # ``open`` only if Chatwoot says so: a "pending" seen later must not read as a hand-back.
+            values.update(paused=True, pause_reason="reply_failed")
+            if handed_over:
+                values["status"] = "open"
         elif reply["handoff"]:
             values.update(status="open", paused=True, pause_reason="handoff", handoff_count=self.handoff_count + 1)
-        elif self._newest_awaiting_id() > plan.last_id:
-            # a message whose delivery saw this job still waiting (so it queued none) and committed after
-            # the claim: its burst gets a job of its own
-            self._enqueue_reply()
         self.write(values)
-        self.env["semantic.chatwoot.message"].create(
+        code = (getattr(failure, "code", None) or type(failure).__name__) if failure is not None else None
+        self.env["semantic.chatwoot.message"].browse(log_id).write(
             {
-                "conversation_id": self.id,
-                "kind": "reply",
                 "content": "\n\n".join(parts),
                 "part_count": len(parts),
-                "reply_to_id": plan.last_id,
-                "answered_count": len(plan.message_ids),
                 "citations": json.dumps(reply["citations"]),
-                "handoff": reply["handoff"],
                 "handoff_reason": reply["reason"] if reply["handoff"] else False,
                 "summary": reply["summary"] if reply["handoff"] else False,
                 "language": reply["language"],
@@ -560,9 +640,13 @@ class SemanticChatwootConversation(models.Model):
                 "latency_ms": latency_ms,
                 "work_ms": work_seconds * 1000,
                 "received_at": time.time(),
-                "decision": f"stopped: {failure.code}" if failure is not None else False,
+                "decision": f"stopped: {code}" if code else False,
             }
         )
+        if failure is None and not reply["handoff"] and self._newest_awaiting_id() > self.answered_through:
+            # a message whose delivery saw this job still waiting (so it queued none) and committed after
+            # the claim: its burst gets a job of its own
+            self._enqueue_reply()
 
     # ------------------------------------------------------------------ retention
 

@@ -9,6 +9,8 @@ import time
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.queue_job.exception import RetryableJobError
+
 from odoo_search_lib.chatwoot import BurstMessage, plan_burst
 from odoo_search_lib.chatwoot.testing import (
     StandInChatwoot,
@@ -22,6 +24,8 @@ from ..rate_limit import limiter
 from .common import WebhookTestMixin
 
 SECRET = "whsec-test-secret"
+#: What the assistant answered, as the reply job passes it to the claim.
+REPLY = {"parts": ["Olá!"], "citations": [], "handoff": False, "reason": None, "summary": None}
 TOKEN = "user-token"
 
 
@@ -281,8 +285,8 @@ class TestChatwootWebhook(WebhookTestMixin, HttpCase):
         conversation = self._conversation(950)
         pending = conversation._pending_messages()
         plan = plan_burst(_burst(pending), now=time.time(), window=0)
-        self.assertIsNone(conversation._claim_burst(plan, pending))
-        self.assertEqual(conversation._claim_burst(plan, pending), "already answered")
+        self.assertIsInstance(conversation._claim_burst(plan, pending, REPLY, ["Olá!"]), int, "the reply's log row")
+        self.assertEqual(conversation._claim_burst(plan, pending, REPLY, ["Olá!"]), "already answered")
         self.assertEqual(conversation._job_reply(), "nothing to answer", "a job run again posts nothing")
         self.assertEqual(self.chatwoot.messages, [])
 
@@ -295,7 +299,7 @@ class TestChatwootWebhook(WebhookTestMixin, HttpCase):
         self._deliver(message_payload(message_id=9961, content="tem cafeteira?", conversation_id=960))
         self._reply_jobs().write({"state": "started"})
         self.env.flush_all()
-        self.assertEqual(conversation._claim_burst(plan, pending), "superseded by a newer message")
+        self.assertEqual(conversation._claim_burst(plan, pending, REPLY, ["Olá!"]), "superseded by a newer message")
         waiting = self._semantic_jobs(states=("pending",), method_name="_job_reply")
         self.assertEqual(len(waiting), 1, "a job for the newer burst")
         self._run_jobs()
@@ -308,7 +312,12 @@ class TestChatwootWebhook(WebhookTestMixin, HttpCase):
         pending = conversation._pending_messages()
         plan = plan_burst(_burst(pending), now=time.time(), window=0)
         self._deliver(conversation_payload(event="conversation_status_changed", status="open", conversation_id=970))
-        self.assertEqual(conversation._claim_burst(plan, pending), "taken over before the reply")
+        self.assertEqual(conversation._claim_burst(plan, pending, REPLY, ["Olá!"]), "taken over before the reply")
+        # handed back before the reply was posted: what it answers is the agent's now
+        back = conversation_payload(event="conversation_status_changed", status="pending", conversation_id=970)
+        self._deliver(back)
+        self.assertFalse(conversation.paused)
+        self.assertEqual(conversation._claim_burst(plan, pending, REPLY, ["Olá!"]), "taken over before the reply")
 
     def test_the_bot_answers_again_after_a_hand_back(self):
         self._deliver(message_payload(message_id=9980, content="quero falar com um atendente", conversation_id=980))
@@ -344,7 +353,7 @@ class TestChatwootWebhook(WebhookTestMixin, HttpCase):
         pending = conversation._pending_messages()
         plan = plan_burst(_burst(pending), now=time.time() + 60, window=30)
         messages = conversation._assistant_conversation(plan).messages
-        self.assertEqual([message.text for message in messages], ["tem cafeteira"])
+        self.assertEqual([message.text for message in messages], ["tem cafeteira 110v?"], "once, as edited")
 
     def test_the_url_token_never_reaches_the_log(self):
         logger = logging.getLogger("werkzeug")
@@ -352,6 +361,58 @@ class TestChatwootWebhook(WebhookTestMixin, HttpCase):
         record = logger.makeRecord("werkzeug", logging.INFO, __file__, 0, '"%s" %s %s', (line, "200", "-"), None)
         self.assertTrue(logger.filter(record), "the line is still logged")
         self.assertEqual(record.getMessage(), '"POST /api/v1/chatwoot/webhook/***?x=1 HTTP/1.1" 200 -')
+
+    # ------------------------------------------------------------------ failures, job called directly
+    # (not through _run_jobs' savepoint, which a retry rolls back: what the job commits in its own
+    # transactions stays, as in a real queue_job run)
+
+    def _one_message(self, conversation_id, text="boa tarde"):
+        self._deliver(message_payload(message_id=conversation_id * 10, content=text, conversation_id=conversation_id))
+        return self._conversation(conversation_id)
+
+    @mute_logger("odoo_search_lib.chatwoot.client")
+    def test_a_refused_first_part_releases_the_burst_for_the_retry(self):
+        conversation = self._one_message(1100)
+        self.chatwoot.fail_next(429, times=10, retry_after="0", action="messages")
+        with self.assertRaises(RetryableJobError):
+            conversation._job_reply()
+        message = self.Log.search([("chatwoot_message_id", "=", 11000)])
+        self.assertTrue(message.awaiting_reply, "released: the retry answers it")
+        self.assertFalse(self.Log.search([("conversation_id", "=", conversation.id), ("kind", "=", "reply")]))
+        self.assertEqual(conversation.answered_through, 0)
+        self.chatwoot._failures.clear()
+        conversation._job_reply()
+        self.assertEqual(len(self.chatwoot.messages), 1)
+
+    @mute_logger("odoo_search_lib.chatwoot.client", "odoo.addons.semantic_product_description.models.semantic_chatwoot")
+    def test_a_failed_hand_over_leaves_the_status_as_chatwoot_has_it(self):
+        conversation = self._one_message(1200)
+        self.chatwoot.fail_next(502, action="messages")
+        self.chatwoot.fail_next(500, times=10, action="toggle_status")
+        conversation._job_reply()
+        self.assertEqual((conversation.paused, conversation.pause_reason), (True, "reply_failed"))
+        self.assertEqual(conversation.status, "pending", "Chatwoot never opened it")
+        self.assertEqual(len(self.chatwoot.notes), 1, "the agents are told all the same")
+        # the customer's next message (still pending in Chatwoot) is not a hand-back
+        later = self._deliver(message_payload(message_id=12001, content="oi?", conversation_id=1200))
+        self.assertEqual(later.json()["reason"], "bot_paused")
+
+    @mute_logger("odoo.addons.semantic_product_description.models.semantic_chatwoot")
+    def test_a_job_killed_after_its_claim_hands_over_when_it_runs_again(self):
+        conversation = self._one_message(1300).with_context(job_uuid="job-1300")
+        pending = conversation._pending_messages()
+        plan = plan_burst(_burst(pending), now=time.time(), window=0)
+        self.assertIsInstance(conversation._claim_burst(plan, pending, REPLY, ["Olá!"]), int)
+        # ... the process died here; queue_job runs the same job again
+        self.assertEqual(conversation._job_reply(), "interrupted earlier: handed over")
+        self.assertEqual(self.chatwoot.messages, [], "nothing sent twice")
+        self.assertEqual(self.chatwoot.statuses, [(1300, "open")])
+        self.assertIn("interrupted", self.chatwoot.notes[0]["content"])
+        self.assertEqual((conversation.paused, conversation.status), (True, "open"))
+        reply = self.Log.search([("conversation_id", "=", conversation.id), ("kind", "=", "reply")])
+        self.assertEqual(reply.decision, "stopped: interrupted")
+        # another job (another uuid) finds nothing of it
+        self.assertEqual(conversation.with_context(job_uuid="job-other")._job_reply(), "nothing to answer")
 
 
 def _burst(pending):
