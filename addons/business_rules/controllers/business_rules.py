@@ -6,7 +6,7 @@ Same authentication (an Odoo API key of the ``semantic_search`` scope as Bearer 
 with *Semantic Search > Generate API Key*), rate limit, body rules and error contract as the
 product search API (``semantic_product_description``'s ``controllers/api.py``). Sync needs
 Sales / Administrator; search Sales / User and returns only the rules the key's user may
-read, in its companies.
+read, in its companies. Other methods get the JSON 405 of that contract, with ``Allow: POST``.
 """
 
 import time
@@ -21,6 +21,7 @@ from odoo.addons.semantic_product_description.controllers.api import (
     JsonApi,
     error_response,
     json_response,
+    method_not_allowed,
 )
 
 from odoo_search_lib import StoreLockedError, StoreUnavailableError
@@ -36,12 +37,14 @@ class BusinessRulesController(http.Controller, JsonApi):
         "/api/v1/business-rules/sync",
         type="http",
         auth="none",
-        methods=["POST"],
+        methods=None,  # every method: Odoo answers a ``methods`` mismatch with an HTML page
         csrf=False,
         save_session=False,
         readonly=False,  # auth="none" routes are read-only by default in Odoo 18; a sync writes
     )
     def business_rules_sync(self, **_params):
+        if request.httprequest.method != "POST":
+            return method_not_allowed(["POST"])
         try:
             uid = self._authenticate(scope=API_KEY_SCOPE, group=SYNC_GROUP)
             self._check_rate_limit(f"{request.db}:{uid}")
@@ -70,10 +73,10 @@ class BusinessRulesController(http.Controller, JsonApi):
             return error_response(exc)
         return json_response(counts)
 
-    @http.route(
-        "/api/v1/business-rules/search", type="http", auth="none", methods=["POST"], csrf=False, save_session=False
-    )
+    @http.route("/api/v1/business-rules/search", type="http", auth="none", methods=None, csrf=False, save_session=False)
     def business_rules_search(self, **_params):
+        if request.httprequest.method != "POST":
+            return method_not_allowed(["POST"])
         started = time.perf_counter()
         try:
             uid = self._authenticate(scope=API_KEY_SCOPE, group=SEARCH_GROUP)

@@ -1,2 +1,3 @@
 from . import test_business_rule
 from . import test_controller
+from . import test_ui

@@ -143,3 +143,23 @@ class TestBusinessRulesRoutes(BusinessRulesTestMixin, HttpCase):
         self._set_params(store_mode="edge")
         self._run_jobs()
         self.assertEqual(job.state, "done")
+
+    # both routes
+
+    def test_wrong_method(self):
+        # what a sync would store again: this rule's index state, or a job when the store is down
+        self.env["semantic.index.state"]._forget("business.rule", [self.free_shipping.id])
+        jobs = self.env["queue.job"].search_count([])
+        for url, body in ((SYNC_URL, {}), (SEARCH_URL, {"query": "frete"})):
+            for method in ("GET", "PUT", "DELETE"):
+                response = self.opener.request(
+                    method,
+                    self.base_url() + url,
+                    data=json.dumps(body),
+                    headers={"Authorization": f"Bearer {self.manager_key}", "Content-Type": "application/json"},
+                    timeout=30,
+                )
+                self._assert_error(response, 405, "method_not_allowed")
+                self.assertEqual(response.headers["Allow"], "POST")
+        self.assertNotIn(self.free_shipping.id, self.env["semantic.search.service"]._indexed_rule_ids())
+        self.assertEqual(self.env["queue.job"].search_count([]), jobs)

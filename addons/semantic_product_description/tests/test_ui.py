@@ -79,29 +79,37 @@ SAME_IN_PORTUGUESE = {
 }
 
 
+def assert_every_string_has_a_brazilian_portuguese_translation(test, module, same_in_portuguese):
+    """Fail ``test`` unless ``module``'s ``i18n/pt_BR.po`` translates every user-visible string
+    (``same_in_portuguese``: terms that read the same in pt_BR), with the same placeholders."""
+    po = polib.pofile(file_path(f"{module}/i18n/pt_BR.po"))
+    translated = {entry.msgid: entry.msgstr for entry in po if not entry.obsolete}
+    # what Odoo would export now: field labels, help, selections, views, menus, code
+    terms = {row[4] for row in TranslationModuleReader(test.env.cr, [module]) if row[4]}
+    test.assertFalse(sorted(terms - set(translated)), "strings missing from i18n/pt_BR.po")
+    # a msgstr equal to its msgid is left empty (oca-checks-po's format): these read the same in pt_BR
+    test.assertFalse(
+        sorted(
+            msgid
+            for msgid in terms
+            if not translated[msgid] and msgid not in same_in_portuguese and not msgid.startswith("https://")
+        ),
+        "untranslated strings",
+    )
+    for msgid in (msgid for msgid in terms if translated[msgid]):
+        test.assertEqual(
+            sorted(re.findall(r"%\(\w+\)s|%s", msgid)),
+            sorted(re.findall(r"%\(\w+\)s|%s", translated[msgid])),
+            msgid,
+        )
+
+
 @tagged("post_install", "-at_install")
 class TestTranslations(TransactionCase):
     def test_every_user_visible_string_has_a_brazilian_portuguese_translation(self):
-        po = polib.pofile(file_path("semantic_product_description/i18n/pt_BR.po"))
-        translated = {entry.msgid: entry.msgstr for entry in po if not entry.obsolete}
-        # what Odoo would export now: field labels, help, selections, views, menus, code
-        terms = {row[4] for row in TranslationModuleReader(self.env.cr, ["semantic_product_description"]) if row[4]}
-        self.assertFalse(sorted(terms - set(translated)), "strings missing from i18n/pt_BR.po")
-        # a msgstr equal to its msgid is left empty (oca-checks-po's format): these read the same in pt_BR
-        self.assertFalse(
-            sorted(
-                msgid
-                for msgid in terms
-                if not translated[msgid] and msgid not in SAME_IN_PORTUGUESE and not msgid.startswith("https://")
-            ),
-            "untranslated strings",
+        assert_every_string_has_a_brazilian_portuguese_translation(
+            self, "semantic_product_description", SAME_IN_PORTUGUESE
         )
-        for msgid in (msgid for msgid in terms if translated[msgid]):
-            self.assertEqual(
-                sorted(re.findall(r"%\(\w+\)s|%s", msgid)),
-                sorted(re.findall(r"%\(\w+\)s|%s", translated[msgid])),
-                msgid,
-            )
 
     def test_the_settings_screen_speaks_portuguese(self):
         self.env["res.lang"]._activate_lang("pt_BR")
