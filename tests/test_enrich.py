@@ -209,6 +209,45 @@ def test_template_keywords_are_lowercase_unique_and_from_facts() -> None:
     assert "todos" not in keywords and "1,5" not in keywords and "l" not in keywords
 
 
+def test_template_keywords_carry_no_sizes_or_stopwords() -> None:
+    # Clothing sizes in Portuguese and English, shoe numbers, "tamanho"/"size" words and stop words are
+    # noise in a search keyword; values of attributes that are not sizes, and the reference, stay.
+    shirt = fact_keywords(SHIRT)
+    assert "gg" not in shirt and "tamanho" not in shirt
+    for expected in ("camiseta", "algodão", "preto", "azul marinho", "100% algodão", "redonda", "verão"):
+        assert expected in shirt
+    polo = ProductFacts(
+        name="Camisa Polo Tamanho GG de Algodão",
+        category="Roupas > Camisas",
+        attributes={"Tamanho": "Tamanho Único", "Size": "XXL", "Manga": "Curta", "Garantia": "12 meses"},
+        variant_values={"Size": ["S", "M", "L", "XL", "2XL"], "Tamanho Adulto": ["PP", "EG", "XGG", "Extra Grande"]},
+        tags=["GG", "de", "the", "Size 42", "inverno"],
+        default_code="1234",
+    )
+    sneaker = ProductFacts(
+        name="Tênis Corrida Size 42",
+        attributes={"Numeração": "38/39", "Shoe Size": "10.5", "Tamanho da Tela": "55 polegadas"},
+        variant_values={"Numeração": ["37", "38", "39", "40", "41", "42"], "Cor": ["Preto"]},
+    )
+    noise = {
+        "gg", "pp", "eg", "xgg", "xl", "xxl", "2xl", "extra grande", "tamanho", "tamanho único", "size", "size 42",
+        "42", "37", "38/39", "10.5", "de", "the", "numeração", "único",
+    }  # fmt: skip
+    for facts in (polo, sneaker):
+        keywords = fact_keywords(facts)
+        assert not noise & set(keywords), (facts.name, keywords)
+        assert keywords == TemplateWriter("en_US").write(facts).keywords
+    assert fact_keywords(polo) == (
+        "camisa", "polo", "algodão", "roupas", "camisas", "curta", "12 meses", "inverno", "1234",
+    )  # fmt: skip
+    assert fact_keywords(sneaker) == ("tênis", "corrida", "55 polegadas", "preto")
+    mug = fact_keywords(MUG)  # sizes Regular/Large; a yes/no attribute gives its name, never "yes"
+    assert "large" not in mug and "regular" not in mug and "yes" not in mug
+    assert "dishwasher safe" in mug and "350 ml" in mug and "white" in mug
+    no_lid = fact_keywords(ProductFacts(name="Caneca", attributes={"Tampa": "Não", "Cor": "Azul"}))
+    assert no_lid == ("caneca", "azul")
+
+
 @pytest.mark.parametrize("language", ["pt_BR", "en_US"])
 def test_template_is_deterministic(language: str) -> None:
     first = [TemplateWriter(language).write(facts) for facts in PRODUCTS]
@@ -490,6 +529,15 @@ def test_llm_writer_sends_a_grounded_request_and_returns_a_checked_description(l
     assert description.findings == ()
     assert description.keywords[:2] == ("chaleira", "chaleira inox")
     assert "220v" in description.keywords and len(set(description.keywords)) == len(description.keywords)
+
+
+def test_llm_writer_keywords_drop_sizes_and_stopwords(local_server) -> None:
+    keywords = ["Chaleira", "tamanho GG", "de", "nº 42", "XL", "chaleira inox", "chaleira tamanho grande"]
+    server = local_server(lambda request: Reply(200, completion(answer(GOOD_PT, keywords))))
+    description = LLMWriter(settings(server.url), language="pt_BR").write(KETTLE)
+    assert description.keywords[:3] == ("chaleira", "chaleira inox", "chaleira tamanho grande")
+    assert not {"tamanho gg", "de", "nº 42", "xl"} & set(description.keywords)
+    assert description.findings == ()  # a dropped keyword is not stored, so it is not checked either
 
     [request] = server.requests
     assert request.method == "POST" and request.path == "/v1/chat/completions"

@@ -20,6 +20,7 @@ from .facts import (
 from .html import strip_html
 from .template import (
     fact_keywords,
+    keyword_noise,
 )
 
 _LANGUAGE_NAMES = {"pt_BR": "Brazilian Portuguese (pt-BR)", "en_US": "American English (en-US)"}
@@ -135,7 +136,8 @@ class LLMWriter:
         if not isinstance(keywords, list) or not all(isinstance(word, str) for word in keywords):
             raise LLMError("the model's answer has no 'keywords' list of strings")
         text = strip_html(description) if re.search(r"</?[A-Za-z][^>]*>", description) else description.strip()
-        return text, [_clean(word).lower() for word in keywords if word.strip()]
+        # noise (stop words, sizes such as "GG" or "tamanho 42") is dropped before the fact check: it is never stored
+        return text, [word for word in (_clean(word).lower() for word in keywords) if not keyword_noise(word)]
 
 
 def _loads_json_object(content: str) -> dict[str, Any] | None:

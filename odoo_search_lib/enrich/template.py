@@ -14,8 +14,10 @@ from .facts import (
     normalise_language,
 )
 
+# Function words (accent-folded) that are never a search keyword on their own.
 _STOPWORDS = frozenset(
-    "a o as os e de da do das dos em na no nas nos com para por um uma ou the and of for with in on to by".split()
+    "a o as os um uma uns umas e ou de da do das dos em na no nas nos num numa ao aos com sem para pra por pelo pela "
+    "pelos pelas sob sobre ate entre que se the an and or of for with without in on to by at from per into".split()
 )
 _COLOUR_KEYS = frozenset({"cor", "cores", "color", "colors", "colour", "colours"})
 _YES = frozenset({"sim", "yes", "true", "verdadeiro"})
@@ -227,21 +229,81 @@ class TemplateWriter:
 def fact_keywords(facts: ProductFacts) -> tuple[str, ...]:
     """Lower-case, de-duplicated search keywords taken from the facts only.
 
-    Name tokens (stop words and single characters dropped), category levels,
-    attribute values, variant values, tags and the internal reference.
+    Name tokens (numbers dropped), category levels, attribute values (a yes/no
+    attribute gives its name when yes), variant values, tags and the internal
+    reference. Noise is left out (see :func:`keyword_noise`): stop words, single
+    characters and sizes; the values of a size attribute (named "Tamanho",
+    "Size", "Numeração"...) are left out when they are sizes ("GG", "42",
+    "38/39", "Extra Grande", "4 anos") and kept otherwise ("55 polegadas").
     """
     words: list[str] = []
     for token in _TOKEN_RE.findall(facts.name.lower()):
-        if len(token) > 1 and token not in _STOPWORDS and not _NUMERIC_RE.fullmatch(token):
+        if not _NUMERIC_RE.fullmatch(token):
             words.append(token)
     words.extend(level.lower() for level in facts.category_levels)
-    words.extend(value.lower() for value in facts.attributes.values())
-    for values in facts.variant_values.values():
-        words.extend(value.lower() for value in values)
+    for key, value in facts.attributes.items():
+        folded = _fold(value)
+        if folded in _YES:
+            words.append(key.lower())
+        elif folded not in _NO and not (_is_size_key(key) and _is_size_value(value)):
+            words.append(value.lower())
+    for key, values in facts.variant_values.items():
+        size_key = _is_size_key(key)
+        words.extend(value.lower() for value in values if not (size_key and _is_size_value(value)))
     words.extend(tag.lower() for tag in facts.tags)
+    words = [word for word in words if not keyword_noise(word)]
     if facts.default_code:
         words.append(facts.default_code.lower())
-    return _unique(word for word in words if len(word) > 1)
+    return _unique(words)
+
+
+def keyword_noise(keyword: str) -> bool:
+    """Whether ``keyword`` says nothing to a search on its own: empty or one character, stop words only,
+    or a size only — a letter size ("GG", "XL", "2XL", "PP"), a size word with or without a size
+    ("Tamanho 42", "Size M", "Nº 38", "Tamanho Único"). A bare number stays (a voltage "220") and so
+    does a measure ("500 g", "2 L"); they are noise only as the value of a size attribute."""
+    words = _fold(keyword).split()
+    if len(words) == 1 and len(words[0]) <= 1:
+        return True
+    if not words or all(word in _STOPWORDS for word in words):
+        return True
+    if any(_NUMERIC_RE.fullmatch(word) for word in words) and not any(_SIZE_NAME_RE.fullmatch(w) for w in words):
+        return False
+    return _only_sizes(words, _SIZE_NAME_RE, _LETTER_SIZE_RE)
+
+
+def _only_sizes(words: Sequence[str], *patterns: re.Pattern[str]) -> bool:
+    """Whether every word is a number or matches one of ``patterns``; one letter next to a number is a unit
+    ("500 g", "2 l", "10 m"), not a size."""
+    number = any(_NUMERIC_RE.fullmatch(word) for word in words)
+    return bool(words) and all(
+        _NUMERIC_RE.fullmatch(word)
+        or (not (number and len(word) == 1) and any(pattern.fullmatch(word) for pattern in patterns))
+        for word in words
+    )
+
+
+# Words that name a size, and "único"/"one size" (accent-folded: "nº" folds to "no").
+_SIZE_NAME_RE = re.compile(r"tamanhos?|tam\.?|sizes?|numeracao|numeracoes|numeros?|n[.o°]?|unic[oa]|one")
+# Letter sizes in Portuguese (PP P M G GG XG XGG EG EXG) and English (XS S M L XL XXL 2XL 3XS), "U" (único).
+_LETTER_SIZE_RE = re.compile(r"[2-6]?x{1,4}(?:s|l|gg?)|ex?g|exgg|p{1,2}|m|g{1,3}|[slu]")
+# Further words of a value of a size attribute: the long forms, EGG and the ages of children's sizes.
+_SIZE_VALUE_WORD_RE = re.compile(
+    r"eg{2,3}|pequen[oa]s?|medi[oa]s?|grandes?|extra|super|plus|small|medium|large|regular|big|g[1-6]|"
+    r"anos?|mes|meses|years?|months?|rn|y"
+)
+_SIZE_KEYS = frozenset({"tamanho", "tamanhos", "tam", "size", "sizes", "numeracao", "numeracoes", "numero", "numeros"})
+
+
+def _is_size_key(key: str) -> bool:
+    """An attribute that is a size by its name: "Tamanho", "Size", "Numeração", "Shoe Size", "Tamanho Adulto"."""
+    return any(word in _SIZE_KEYS for word in re.findall(r"\w+", _fold(key)))
+
+
+def _is_size_value(value: str) -> bool:
+    """A value that is only a size: "GG", "42", "38/39", "10.5", "Extra Grande", "4 anos", "Tamanho Único";
+    "55 polegadas", "Queen" or "500 g" are not."""
+    return _only_sizes(_fold(value).split(), _SIZE_NAME_RE, _LETTER_SIZE_RE, _SIZE_VALUE_WORD_RE)
 
 
 _TOKEN_RE = re.compile(r"\w+(?:[.,/-]\w+)*")

@@ -75,6 +75,24 @@ class TestSemanticDescription(SemanticSearchTestMixin, TransactionCase):
         body = self.product.message_ids.sorted("id")[-1].body
         self.assertIn("accepted it despite", body)
 
+    def test_llm_review_wizard_saves_the_edited_text(self):
+        invented = "Enamel Kettle in red and blue steel, 2 L capacity, 220V, 5 year warranty."
+        with FakeLLMServer(invented) as llm:
+            self._set_params(description_writer="llm", llm_base_url=llm.url, llm_model="fake-model")
+            action = self.product.action_generate_semantic_description()
+        wizard = self.env["semantic.description.wizard"].browse(action["res_id"])
+        self.assertEqual(wizard.description, invented)
+        # the user removes the invented facts in the dialog before accepting
+        edited = "Enamel Kettle in red and blue steel."
+        wizard.write({"description": edited, "keywords": "enamel kettle, steel kettle"})
+        wizard.action_accept()
+        self.assertEqual(self.product.semantic_description, edited)
+        self.assertNotIn("220V", self.product.semantic_description)
+        self.assertEqual(self.product.semantic_keywords, "enamel kettle, steel kettle")
+        # the accepted proposal keeps its writer's source (not "manual"): see the wizard's action_accept
+        self.assertEqual(self.product.semantic_description_source, "llm")
+        self.assertIn("accepted it despite", self.product.message_ids.sorted("id")[-1].body)
+
     def test_llm_discard_keeps_product(self):
         with FakeLLMServer("Enamel Kettle, 3 L, 110V.") as llm:
             self._set_params(description_writer="llm", llm_base_url=llm.url, llm_model="fake-model")
