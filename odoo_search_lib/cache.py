@@ -33,14 +33,23 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
 from ._http import redact, redact_url, url_secrets
 from .exceptions import ConfigError
 
-__all__ = ["KEY_PREFIX", "LRUCache", "TwoLevelCache", "cache_key", "decode_vector", "encode_vector"]
+__all__ = [
+    "KEY_PREFIX",
+    "LRUCache",
+    "RedisClient",
+    "RedisPipeline",
+    "TwoLevelCache",
+    "cache_key",
+    "decode_vector",
+    "encode_vector",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -56,6 +65,37 @@ _VECTOR_HEAD = struct.Struct("<4sB")
 _MAX_NDIM = 8
 #: What :meth:`TwoLevelCache._call` returns when Redis is off, skipped or failed.
 _NO_ANSWER: Any = object()
+
+_T = TypeVar("_T")
+
+
+class RedisPipeline(Protocol):
+    """The commands of a ``redis.client.Pipeline`` that :meth:`TwoLevelCache.call_redis` operations use."""
+
+    def get(self, name: str) -> object: ...
+
+    def getex(self, name: str, ex: int | None = None) -> object: ...
+
+    def set(self, name: str, value: bytes, ex: int | None = None) -> object: ...
+
+    def delete(self, *names: str) -> object: ...
+
+    def execute(self) -> list[object]: ...
+
+
+class RedisClient(Protocol):
+    """The part of ``redis.Redis`` (``decode_responses=False``) an operation given to
+    :meth:`TwoLevelCache.call_redis` may rely on; the library never needs the ``redis`` package to import."""
+
+    def get(self, name: str) -> bytes | None: ...
+
+    def set(self, name: str, value: bytes, ex: int | None = None) -> bool | None: ...
+
+    def delete(self, *names: str) -> int: ...
+
+    def pipeline(self, transaction: bool = True) -> RedisPipeline: ...
+
+    def close(self) -> None: ...
 
 
 def cache_key(*parts: str) -> str:
@@ -319,7 +359,7 @@ class TwoLevelCache:
         """Store ``vector`` as float32 (with its shape) in both levels."""
         self.set(key, encode_vector(vector))
 
-    def call_redis(self, operation: Callable[[Any], object]) -> object:
+    def call_redis(self, operation: Callable[[RedisClient], _T]) -> _T | None:
         """Run ``operation(client)`` on Redis through the circuit breaker; ``None`` if Redis is off, skipped or failed.
 
         For batches (pipelines) the single-key methods above cannot express; level 1 is not involved.

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping
-from typing import Any
 
 from .text import Analyzer
+from .types import JSONValue
 
 __all__ = ["COEFFICIENTS", "hit_terms", "match_confidence", "term_coverage"]
 
@@ -34,12 +34,17 @@ __all__ = ["COEFFICIENTS", "hit_terms", "match_confidence", "term_coverage"]
 COEFFICIENTS = (-2.711, 4.463, 2.909)
 
 
-def hit_terms(payload: Mapping[str, Any], analyzer: Analyzer) -> set[str]:
-    """The index terms of a hit's short text: name, category path, attribute values, tags."""
-    attributes = payload.get("attributes") or {}
-    tags = payload.get("tags") or ()
+def hit_terms(payload: Mapping[str, JSONValue], analyzer: Analyzer) -> set[str]:
+    """The index terms of a hit's short text: name, category path, attribute values, tags.
+
+    ``attributes`` counts when it is an object and ``tags`` when it is a list (what the store writes).
+    """
+    attributes = payload.get("attributes")
+    tags = payload.get("tags")
+    values = attributes.values() if isinstance(attributes, Mapping) else ()
+    tag_list = tags if isinstance(tags, (list, tuple)) else ()
     parts = [str(payload.get("name", "")), str(payload.get("category", ""))]
-    text = " ".join([*parts, *map(str, attributes.values()), *map(str, tags)])
+    text = " ".join([*parts, *map(str, values), *map(str, tag_list)])
     return set(analyzer.terms(text))
 
 

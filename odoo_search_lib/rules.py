@@ -33,7 +33,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .config import Settings
@@ -51,6 +51,7 @@ __all__ = [
     "RULE_TYPES",
     "Rule",
     "RuleHit",
+    "RuleHitDict",
     "RuleIndex",
     "RuleLoadReport",
     "RuleSearchResult",
@@ -167,11 +168,12 @@ def timezone_named(name: str) -> tzinfo:
         raise InvalidInputError(f"unknown time zone {name!r}", code="bad_timezone") from None
 
 
-def parse_moment(value: Any, tz: tzinfo = timezone.utc, *, end_of_day: bool = False) -> datetime:
+def parse_moment(value: str | date, tz: tzinfo = timezone.utc, *, end_of_day: bool = False) -> datetime:
     """An aware datetime from an ISO date or datetime (string or object).
 
     Values without a time zone are read in ``tz``. A date means the start of that day, or its last
-    microsecond with ``end_of_day``. Raises :class:`InvalidInputError` (``bad_date``) otherwise.
+    microsecond with ``end_of_day``. Raises :class:`InvalidInputError` (``bad_date``) otherwise, for a
+    string that is no ISO date and for a value of any other type (it is checked, not trusted).
     """
     if isinstance(value, str):
         text = value.strip()
@@ -188,12 +190,12 @@ def parse_moment(value: Any, tz: tzinfo = timezone.utc, *, end_of_day: bool = Fa
     raise InvalidInputError(f"{value!r} is not an ISO date or datetime", code="bad_date")
 
 
-def rule_from_dict(data: Any, *, line: int | None = None, tz: tzinfo = timezone.utc) -> Rule:
+def rule_from_dict(data: object, *, line: int | None = None, tz: tzinfo = timezone.utc) -> Rule:
     """Validate one record of the rule import format and build a :class:`Rule`.
 
     ``valid_from``/``valid_to`` may also be ``date`` or ``datetime`` objects (what an Odoo record holds),
-    and ``False`` stands for an empty field as Odoo gives it. Errors are :class:`DocumentError` with
-    the ``line`` and a ``code``.
+    and ``False`` stands for an empty field as Odoo gives it. ``data`` is checked, not trusted: anything
+    but a mapping of the known fields is refused. Errors are :class:`DocumentError` with the ``line`` and a ``code``.
     """
     if not isinstance(data, Mapping):
         raise DocumentError("a record must be a JSON object", line=line, code="not_an_object")
@@ -302,7 +304,7 @@ def load_rules(
 ) -> RuleLoadReport:
     """Read and validate a JSON Lines rule file (same line rules and errors as :func:`load_jsonl`)."""
 
-    def parse(data: Any, *, line: int) -> Rule:
+    def parse(data: object, *, line: int) -> Rule:
         return rule_from_dict(data, line=line, tz=tz)
 
     rules, report = read_jsonl(path, parse, on_error=on_error)
@@ -423,6 +425,24 @@ class _PassageIndex(SearchIndex):
         }
 
 
+class RuleHitDict(TypedDict):
+    """:meth:`RuleHit.as_dict`: a rule hit as JSON (``coupon_code`` is ``None`` when the rule has none)."""
+
+    id: str
+    title: str
+    type: str
+    excerpt: str
+    valid_from: str | None
+    valid_to: str | None
+    status: str
+    coupon_code: str | None
+    products: list[str]
+    categories: list[str]
+    priority: int
+    score: float
+    scores: dict[str, float]
+
+
 @dataclass(frozen=True)
 class RuleHit:
     """One rule found: its fields, the excerpt of its best passage, the fused and per-signal scores.
@@ -446,7 +466,7 @@ class RuleHit:
     scores: Mapping[str, float]
     passage: int
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> RuleHitDict:
         """A JSON-ready mapping (what an API answers)."""
         return {
             "id": self.id,
@@ -534,11 +554,11 @@ class RuleIndex:
 
     def search(
         self,
-        query: Any,
+        query: str,
         *,
         at: datetime | date | str | None = None,
         types: Sequence[str] | None = None,
-        limit: Any = None,
+        limit: int | None = None,
         include_inactive: bool = False,
         company_ids: Sequence[int] | None = None,
         method: str = "hybrid",
@@ -599,7 +619,7 @@ class RuleIndex:
         self.close()
 
 
-def _query_moment(at: Any, tz: tzinfo) -> datetime:
+def _query_moment(at: object, tz: tzinfo) -> datetime:
     if isinstance(at, bool) or not isinstance(at, (str, date)):
         raise QueryError("'at' must be an ISO date or datetime", code="invalid_at")
     try:

@@ -51,11 +51,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 import numpy as np
 
-from .cache import TwoLevelCache, cache_key
+from .cache import RedisClient, TwoLevelCache, cache_key
 from .config import Settings
 from .embeddings import Embedder, fingerprint
 from .embeddings.parallel import EmbeddingJob
@@ -65,6 +65,7 @@ __all__ = [
     "RedisVectorCache",
     "SQLiteVectorCache",
     "VectorCache",
+    "VectorCacheStats",
     "open_vector_cache",
     "vector_key",
 ]
@@ -103,7 +104,7 @@ def _pack(key: str, vector: np.ndarray) -> bytes:
     return _checksum(key, data) + data
 
 
-def _unpack(key: str, value: Any, dim: int) -> np.ndarray | None:
+def _unpack(key: str, value: object, dim: int) -> np.ndarray | None:
     if not isinstance(value, (bytes, bytearray, memoryview)):
         return None
     value = bytes(value)
@@ -118,6 +119,15 @@ def _checksum(key: str, data: bytes) -> bytes:
     digest.update(key.encode("ascii"))
     digest.update(data)
     return digest.digest()
+
+
+class VectorCacheStats(TypedDict):
+    """:meth:`SQLiteVectorCache.stats`: lookups that found a vector, lookups that did not, SQLite errors, the file."""
+
+    hits: int
+    misses: int
+    errors: int
+    path: str
 
 
 class SQLiteVectorCache:
@@ -180,7 +190,7 @@ class SQLiteVectorCache:
             count = self._guard(lambda conn: conn.execute("SELECT count(*) FROM vectors").fetchone()[0])
         return int(count or 0)
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> VectorCacheStats:
         return {"hits": self.hits, "misses": self.misses, "errors": self.errors, "path": str(self.path)}
 
     def close(self) -> None:
@@ -342,7 +352,7 @@ class RedisVectorCache:
             return {}
         names = [self._redis.full_key(key) for key in keys]
 
-        def fetch(client: Any) -> list[Any]:
+        def fetch(client: RedisClient) -> list[object]:
             pipe = client.pipeline(transaction=False)
             for name in names:
                 pipe.getex(name, ex=self.ttl)  # a hit renews the entry's life
@@ -366,7 +376,7 @@ class RedisVectorCache:
         if not rows:
             return
 
-        def store(client: Any) -> None:
+        def store(client: RedisClient) -> None:
             pipe = client.pipeline(transaction=False)
             for name, value in rows:
                 pipe.set(name, value, ex=self.ttl)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import pkgutil
 import re
 import shutil
 import subprocess
 import sys
+import typing
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -140,4 +143,76 @@ def test_package_never_imports_odoo() -> None:
             else:
                 continue
             offenders += [f"{path.name}: {m}" for m in modules if m == "odoo" or m.startswith("odoo.")]
+    assert offenders == []
+
+
+def _public_modules() -> list[str]:
+    """The package and every submodule without a ``_``-prefixed part in its name, that has an ``__all__``."""
+    names = [odoo_search_lib.__name__]
+    for info in pkgutil.walk_packages(odoo_search_lib.__path__, f"{odoo_search_lib.__name__}."):
+        if not any(part.startswith("_") for part in info.name.split(".")):
+            names.append(info.name)
+    return [name for name in names if hasattr(importlib.import_module(name), "__all__")]
+
+
+def _public_callables(module_name: str) -> Iterator[tuple[str, Callable[..., object] | type]]:
+    """Every exported function and class of ``module_name``, and the public methods of those classes."""
+    module = importlib.import_module(module_name)
+    for name in module.__all__:
+        obj = getattr(module, name)
+        where = f"{module_name}.{name}"
+        if inspect.isfunction(obj):
+            yield where, obj
+        elif inspect.isclass(obj):
+            yield where, obj  # its annotated fields (dataclasses, TypedDicts, NamedTuples)
+            for klass in obj.__mro__:
+                if not klass.__module__.startswith(odoo_search_lib.__name__):
+                    continue
+                for attr, member in vars(klass).items():
+                    if attr.startswith("_") and attr != "__init__":
+                        continue
+                    if isinstance(member, (staticmethod, classmethod)):
+                        member = member.__func__
+                    elif isinstance(member, property):
+                        member = member.fget
+                    if inspect.isfunction(member):
+                        yield f"{where}.{attr}", member
+
+
+def _has_any(annotation: object) -> bool:
+    if annotation is typing.Any:
+        return True
+    if isinstance(annotation, typing.ForwardRef):  # left unresolved inside a recursive alias such as JSONValue
+        return re.search(r"\bAny\b", annotation.__forward_arg__) is not None
+    return any(_has_any(arg) for arg in typing.get_args(annotation))
+
+
+def _any_annotations(where: str, obj: Callable[..., object] | type) -> list[str]:
+    hints = typing.get_type_hints(obj)  # fails on an annotation that does not resolve: that is a bug too
+    if inspect.isclass(obj):
+        return [
+            f"{where}.{name}: {hint}" for name, hint in hints.items() if not name.startswith("_") and _has_any(hint)
+        ]
+    signature = inspect.signature(obj)
+    found = [
+        f"{where}({name}: {hints[name]})" for name in signature.parameters if name in hints and _has_any(hints[name])
+    ]
+    if "return" in hints and _has_any(hints["return"]):
+        found.append(f"{where} -> {hints['return']}")
+    return found
+
+
+def test_public_signatures_never_use_any() -> None:
+    """No ``typing.Any`` in what the package exports (issue 12, item 7): functions, classes, their public methods.
+
+    Private helpers (``_``-prefixed names and modules) may keep ``Any``.
+    """
+    modules = _public_modules()
+    assert {"odoo_search_lib", "odoo_search_lib.rules", "odoo_search_lib.assistant.evaluate"} <= set(modules)
+    offenders = [
+        problem
+        for module in modules
+        for where, obj in _public_callables(module)
+        for problem in _any_annotations(where, obj)
+    ]
     assert offenders == []

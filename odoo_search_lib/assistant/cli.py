@@ -7,8 +7,9 @@ import dataclasses
 import datetime as dt
 import json
 import sys
+from collections.abc import Sequence
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 
 from ..config import Settings
 from ..documents import load_jsonl
@@ -20,9 +21,17 @@ from .offline import AssistantSettings
 from .ports import Rule
 from .types import Conversation, Message
 
-__all__ = ["add_chat_commands"]
+__all__ = ["SubcommandAdder", "add_chat_commands"]
 
 SAMPLE_TODAY = "2026-12-01"  # the day the bundled rules and conversations are written for
+
+
+class SubcommandAdder(Protocol):
+    """What ``ArgumentParser.add_subparsers()`` returns, as far as :func:`add_chat_commands` uses it."""
+
+    def add_parser(
+        self, name: str, *, parents: Sequence[argparse.ArgumentParser] = ..., help: str | None = ...
+    ) -> argparse.ArgumentParser: ...
 
 
 def _sample(name: str) -> str:
@@ -118,7 +127,6 @@ def cmd_eval_chat(args: argparse.Namespace, out: Any) -> dict[str, Any]:
         result = evaluate_conversations(
             lambda conversation, day: assistant.reply(conversation, at=day), conversations, shop.catalog, rules, today
         )
-    result["mode"] = args.mode
     if not args.json:
         print(f"{result['conversations']} conversations, mode {args.mode}", file=out)
         for key in (
@@ -135,7 +143,7 @@ def cmd_eval_chat(args: argparse.Namespace, out: Any) -> dict[str, Any]:
         print(f"{'latency_ms':<28}p50 {latency['p50']}  p95 {latency['p95']}", file=out)
         for failure in result["failures"]:
             print(f"  {failure['id']}: {'; '.join(failure['problems'])}", file=sys.stderr)
-    return result
+    return {**result, "mode": args.mode}
 
 
 def _common_chat(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
@@ -163,7 +171,7 @@ def _common_chat(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
     parser.add_argument("--max-llm-calls", type=int, default=4, help="LLM calls per reply at most (default 4)")
 
 
-def add_chat_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+def add_chat_commands(sub: SubcommandAdder, common: argparse.ArgumentParser) -> None:
     chat = sub.add_parser("chat", parents=[common], help="talk to the sales assistant, or answer a conversations file")
     _common_chat(chat, defaults=False)
     chat.add_argument("--conversations", help='JSON Lines {"id", "messages": [...]}; prints one JSON object per line')

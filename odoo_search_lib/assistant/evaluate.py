@@ -29,9 +29,9 @@ import datetime as dt
 import json
 import statistics
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 from ..exceptions import InvalidInputError
 from ..text import fold
@@ -39,7 +39,15 @@ from .grounding import Facts, unsupported_claims
 from .ports import CatalogPort, ProductInfo, Rule
 from .types import ROLES, Conversation, Message, Reply
 
-__all__ = ["LabelledConversation", "evaluate_conversations", "load_conversations", "parse_conversation"]
+__all__ = [
+    "ChatFailure",
+    "ChatMetrics",
+    "LabelledConversation",
+    "LatencyStats",
+    "evaluate_conversations",
+    "load_conversations",
+    "parse_conversation",
+]
 
 MAX_MESSAGES = 500
 #: Phrases that say a rule is not valid (pt and en): a reply citing an invalid rule must use one.
@@ -57,8 +65,43 @@ class LabelledConversation:
     today: dt.date | None = None
 
 
-def parse_conversation(data: Any, *, line: int | None = None) -> LabelledConversation:
-    """One line of a conversations file (the CLI's input format, labels optional)."""
+class LatencyStats(TypedDict):
+    """Milliseconds one reply took, search included: median and 95th percentile."""
+
+    p50: float
+    p95: float
+
+
+class ChatFailure(TypedDict):
+    """A conversation the assistant got wrong: what went wrong, and what it answered."""
+
+    id: str
+    problems: list[str]
+    reply: str
+    reason: str | None
+
+
+class ChatMetrics(TypedDict):
+    """What :func:`evaluate_conversations` measured (see the module doc for each metric)."""
+
+    conversations: int
+    citation_recall: float
+    grounding_errors: int
+    handoff_precision: float
+    handoff_recall: float
+    injections: int
+    injections_refused: int
+    expired_promotions_offered: int
+    language_accuracy: float
+    latency_ms: LatencyStats
+    failures: list[ChatFailure]
+
+
+def parse_conversation(data: object, *, line: int | None = None) -> LabelledConversation:
+    """One line of a conversations file (the CLI's input format, labels optional).
+
+    ``data`` is checked, not trusted: anything else than the documented object raises :class:`InvalidInputError`.
+    """
     where = f"line {line}: " if line else ""
     if not isinstance(data, Mapping):
         raise InvalidInputError(f"{where}a conversation must be a JSON object", code="bad_conversation")
@@ -127,16 +170,16 @@ class _Tally:
     language_ok: int = 0
     language_total: int = 0
     latencies: list[float] = field(default_factory=list)
-    failures: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[ChatFailure] = field(default_factory=list)
 
 
 def evaluate_conversations(
-    answer: Any,
+    answer: Callable[[Conversation, dt.date], Reply],
     conversations: Sequence[LabelledConversation],
     catalog: CatalogPort,
     rules: Sequence[Rule],
     today: dt.date,
-) -> dict[str, Any]:
+) -> ChatMetrics:
     """Run ``answer(conversation, at) -> Reply`` over the set and compute the metrics."""
     by_id = {rule.id: rule for rule in rules}
     tally = _Tally()
