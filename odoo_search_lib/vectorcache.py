@@ -204,7 +204,9 @@ class SQLiteVectorCache:
             return self._conn
         self._conn = None  # a connection inherited through fork() must not be used (nor closed) here
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None, check_same_thread=False)
+        # a writer waits for another (a thread, a worker process) up to 30 s: on a loaded machine 5 s ran
+        # out, and the cache then stood aside for a minute
+        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             # NORMAL: a power cut may lose the last writes (a cache can afford that), never corrupt the file.
