@@ -332,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--filter",
         action="append",
         metavar="KEY=VALUE",
-        help="category, price_min, price_max, in_stock, published, company_id, kind (repeatable)",
+        help="category, price_min, price_max, in_stock, published, company_id, website_id, kind (repeatable)",
     )
     _rules_cli.add_arguments(search, "search")
     search.set_defaults(func=cmd_search)

@@ -60,6 +60,7 @@ RESERVED_EXTRA_KEYS = frozenset(
         "category",
         "categories",
         "company_id",
+        "website_id",
         "in_stock",
         "published",
         "attributes",
@@ -81,6 +82,7 @@ _KNOWN_KEYS = frozenset(
         "published",
         "tags",
         "company_id",
+        "website_id",
         "kind",
         "extra",
     }
@@ -224,7 +226,7 @@ def document_from_dict(data: object, *, line: int | None = None) -> Document:
             raise DocumentError(f"record {doc_id!r}: {key!r} must be a string", line=line, code="bad_field")
         return value
 
-    attributes, tags, price, flags, company_id, extra = _optional_fields(data, doc_id, line)
+    attributes, tags, price, flags, company_id, website_id, extra = _optional_fields(data, doc_id, line)
     return Document(
         id=doc_id,
         name=name.strip(),
@@ -239,6 +241,7 @@ def document_from_dict(data: object, *, line: int | None = None) -> Document:
         company_id=company_id,
         kind=text_field("kind") or "product",
         extra=dict(extra),
+        website_id=website_id,
     )
 
 
@@ -269,11 +272,12 @@ def _optional_fields(data: Mapping[str, Any], doc_id: str, line: int | None) -> 
         if not isinstance(value, bool):
             raise fail(f"{key!r} must be true or false")
         flags[key] = value
-    company_id = data.get("company_id")
-    if company_id is not None and (
-        isinstance(company_id, bool) or not isinstance(company_id, int) or not 1 <= company_id <= MAX_INTEGER
-    ):
-        raise fail("'company_id' must be a positive integer")
+    company_id, website_id = data.get("company_id"), data.get("website_id")
+    for key, value in (("company_id", company_id), ("website_id", website_id)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_INTEGER
+        ):
+            raise fail(f"{key!r} must be a positive integer")
     extra = data.get("extra")
     extra = {} if extra is None else extra
     if not isinstance(extra, Mapping):
@@ -281,7 +285,7 @@ def _optional_fields(data: Mapping[str, Any], doc_id: str, line: int | None) -> 
     problem = _extra_problem(extra)
     if problem:
         raise DocumentError(f"record {doc_id!r}: {problem[1]}", line=line, code=problem[0])
-    return attributes, tags, price, flags, company_id, extra
+    return attributes, tags, price, flags, company_id, website_id, extra
 
 
 def _extra_problem(extra: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -344,12 +348,11 @@ def check_document(document: Document) -> None:
         or document.price < 0
     ):
         raise DocumentError(f"document {doc_id!r}: price must be a finite number >= 0", code="bad_field")
-    if document.company_id is not None and (
-        isinstance(document.company_id, bool)
-        or not isinstance(document.company_id, int)
-        or not 1 <= document.company_id <= MAX_INTEGER
-    ):
-        raise DocumentError(f"document {doc_id!r}: company_id must be a positive integer", code="bad_field")
+    for key, value in (("company_id", document.company_id), ("website_id", document.website_id)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_INTEGER
+        ):
+            raise DocumentError(f"document {doc_id!r}: {key} must be a positive integer", code="bad_field")
     if not isinstance(document.extra, Mapping):
         raise DocumentError(f"document {doc_id!r}: extra must be a mapping", code="bad_field")
     problem = _extra_problem(document.extra)
@@ -413,6 +416,7 @@ def payload(document: Document) -> dict[str, JSONValue]:
         "category": " > ".join(path),
         "categories": [category_key(" > ".join(path[: depth + 1])) for depth in range(len(path))],
         "company_id": document.company_id or 0,
+        "website_id": document.website_id or 0,
         "in_stock": int(document.in_stock),
         "published": int(document.published),
         "attributes": dict(document.attributes),

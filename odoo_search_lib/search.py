@@ -343,7 +343,7 @@ def _normaliser(fusion: str, scores: list[float]) -> Callable[[float], float]:
     return lambda score: (score - low) / (high - low)
 
 
-_FILTER_FIELDS = ("category", "price_min", "price_max", "in_stock", "published", "company_id", "kind")
+_FILTER_FIELDS = ("category", "price_min", "price_max", "in_stock", "published", "company_id", "website_id", "kind")
 
 
 def parse_filters(raw: Mapping[str, object] | None) -> Filters | None:
@@ -372,6 +372,8 @@ def parse_filters(raw: Mapping[str, object] | None) -> Filters | None:
             values[key] = _number(key, value)
         elif key in ("in_stock", "published"):
             values[key] = _flag(key, value)
+        elif key == "website_id":
+            values[key] = _integer(key, value)
         else:
             ids = value if isinstance(value, (list, tuple)) else [value]
             values["company_ids"] = tuple(_integer(key, item) for item in ids)

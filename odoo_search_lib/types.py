@@ -37,6 +37,8 @@ class Document:
     company_id: int | None = None
     kind: str = "product"
     extra: Mapping[str, JSONValue] = field(default_factory=dict)
+    #: The one website that sells the product (Odoo's ``website_id``); ``None``: every website.
+    website_id: int | None = None
 
     @property
     def category_path(self) -> tuple[str, ...]:
@@ -54,7 +56,8 @@ class Filters:
     left out by either bound). User input (a JSON object, CLI ``key=value`` strings) becomes a
     ``Filters`` through :func:`odoo_search_lib.search.parse_filters`, which refuses unknown keys and
     values of the wrong type with :class:`QueryError`. ``valid_at`` (seconds since the epoch) keeps business
-    rules valid at that moment; ``rule_types`` keeps business rules of those types.
+    rules valid at that moment; ``rule_types`` keeps business rules of those types. ``website_id`` keeps
+    documents of that website and documents of every website (no website).
     """
 
     company_ids: tuple[int, ...] | None = None
@@ -66,6 +69,7 @@ class Filters:
     kind: str | None = None
     valid_at: float | None = None
     rule_types: tuple[str, ...] | None = None
+    website_id: int | None = None
 
     def is_empty(self) -> bool:
         return all(value is None for value in self.__dict__.values())

@@ -163,6 +163,8 @@ def test_bad_on_error_value(tmp_path: Path) -> None:
         ({"id": "p", "name": "N", "attributes": ["Cor"]}, "bad_field"),
         ({"id": "p", "name": "N", "company_id": 0}, "bad_field"),
         ({"id": "p", "name": "N", "company_id": -3}, "bad_field"),
+        ({"id": "p", "name": "N", "website_id": 0}, "bad_field"),
+        ({"id": "p", "name": "N", "website_id": "1"}, "bad_field"),
         ({"id": "p", "name": "N", "company_id": True}, "bad_field"),
         ({"id": "p", "name": "N", "company_id": "1"}, "bad_field"),
         ({"id": "p", "name": "N", "company_id": 1.0}, "bad_field"),
@@ -365,6 +367,7 @@ def test_payload_fields() -> None:
         "category": "Roupas > Camisetas > Manga  Curta",
         "categories": ["roupas", "roupas > camisetas", "roupas > camisetas > manga curta"],
         "company_id": 0,
+        "website_id": 0,
         "in_stock": 0,
         "published": 1,
         "attributes": {"Cor": "Preta", "Tamanho": "M"},
@@ -377,16 +380,19 @@ def test_payload_fields() -> None:
 
 
 def test_payload_omits_missing_price_and_currency() -> None:
-    result = payload(Document(id="x", name="Bola", company_id=4))
+    result = payload(Document(id="x", name="Bola", company_id=4, website_id=7))
     assert "price" not in result and "currency" not in result
-    assert result["company_id"] == 4
+    assert (result["company_id"], result["website_id"]) == (4, 7)
     assert result["categories"] == [] and result["category"] == ""
     assert (result["in_stock"], result["published"]) == (1, 1)
 
 
 def test_payload_extra_cannot_override_indexed_fields() -> None:
-    result = payload(Document(id="x", name="Bola", extra={"name": "Hack", "in_stock": True, "note": "n"}))
+    result = payload(
+        Document(id="x", name="Bola", extra={"name": "Hack", "in_stock": True, "website_id": 3, "note": "n"})
+    )
     assert result["name"] == "Bola" and result["in_stock"] == 1 and result["note"] == "n"
+    assert result["website_id"] == 0, "extra cannot put a product on one website"
 
 
 HOSTILE_LINES = [

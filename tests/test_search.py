@@ -165,6 +165,9 @@ def test_only_stopwords_still_searches_with_the_dense_signal(mini_index: SearchI
         (Filters(in_stock=False), {"c2"}),
         (Filters(published=False), {"k1"}),
         (Filters(company_ids=(1,), in_stock=True, price_max=100), {"c1", "k1"}),
+        # t1 is sold on website 1 only, f1 on website 2 only, the others on every website
+        (Filters(website_id=1), {"c1", "c2", "t1", "k1", "n1"}),
+        (Filters(website_id=2), {"c1", "c2", "f1", "k1", "n1"}),
     ],
 )
 def test_filters_apply_inside_every_stage(
@@ -181,6 +184,7 @@ def test_parse_filters_accepts_json_and_cli_values() -> None:
         in_stock=True, price_min=10.0, category="Roupas"
     )
     assert parse_filters({"company_id": [1, 2], "published": False}) == Filters(company_ids=(1, 2), published=False)
+    assert parse_filters({"website_id": "3"}) == Filters(website_id=3)
     assert parse_filters({}) is None
     assert parse_filters(None) is None
 
@@ -199,6 +203,8 @@ def test_parse_filters_accepts_json_and_cli_values() -> None:
         ({"company_id": 0}, "invalid_filter"),
         ({"company_id": True}, "invalid_filter"),
         ({"company_id": 1.5}, "invalid_filter"),
+        ({"website_id": [1, 2]}, "invalid_filter"),
+        ({"website_id": 0}, "invalid_filter"),
         (["category"], "invalid_filter"),
     ],
 )

@@ -47,6 +47,7 @@ PAYLOAD_SCHEMA: Mapping[str, Literal["keyword", "integer", "float"]] = {
     "kind": "keyword",
     "categories": "keyword",
     "company_id": "integer",
+    "website_id": "integer",
     "in_stock": "integer",
     "published": "integer",
     "price": "float",
@@ -123,6 +124,9 @@ def filter_conditions(filters: Filters | None) -> list[Condition]:
     if filters.company_ids is not None:
         # Documents without a company (stored as 0) are shared by all companies.
         conditions.append(Condition("company_id", any_of=tuple(sorted({0, *filters.company_ids}))))
+    if filters.website_id is not None:
+        # Documents sold on every website (stored as 0) are kept for any website.
+        conditions.append(Condition("website_id", any_of=tuple(sorted({0, filters.website_id}))))
     if filters.category:
         conditions.append(Condition("categories", any_of=(category_key(filters.category),)))
     if filters.price_min is not None or filters.price_max is not None:

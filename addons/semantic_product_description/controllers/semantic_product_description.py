@@ -34,7 +34,7 @@ from .api import (
 _logger = logging.getLogger(__name__)
 
 _BODY_FIELDS = frozenset({"query", "limit", "method", "filters", "variants"})
-_FILTER_FIELDS = frozenset({"category", "price_min", "price_max", "in_stock"})
+_FILTER_FIELDS = frozenset({"category", "price_min", "price_max", "in_stock", "website_id"})
 #: Category levels are written "A / B" (Odoo's and the webhooks' way); "A > B" is read too.
 _CATEGORY_SEPARATOR_RE = re.compile(r"\s+/\s+|>")
 #: Characters of the short description in a result.
@@ -181,6 +181,8 @@ class SemanticProductSearchController(http.Controller, JsonApi):
                 continue  # archived, deleted, another company's, or hidden by a record rule
             if published_only and not service._product_published(record.sudo()):
                 continue  # unpublished since indexing: the live flag decides
+            if filters is not None and filters.website_id and not self._sold_on(record.sudo(), filters.website_id):
+                continue  # moved to another website since indexing
             item = self._result_item(service, record, hit, variants)
             if filters is not None and filters.in_stock is not None and item["in_stock"] != filters.in_stock:
                 continue  # stock moved since indexing: the live level decides
@@ -188,6 +190,11 @@ class SemanticProductSearchController(http.Controller, JsonApi):
             if len(results) >= limit:
                 break
         return results
+
+    @staticmethod
+    def _sold_on(record, website_id):
+        """Whether ``record`` is sold on the website ``website_id`` (restricted to none, or to it)."""
+        return "website_id" not in record._fields or record.website_id.id in (False, website_id)
 
     def _result_item(self, service, record, hit, variants=False):
         # price, currency and stock are read live from Odoo, never from the index

@@ -105,6 +105,7 @@ class ProductTemplate(models.Model):
             "is_published",
             "website_published",
             "website_description",
+            "website_id",
         }
         return {name for name in names if name in self._fields}
 

@@ -356,6 +356,8 @@ class SemanticSearchService(models.AbstractModel):
             "published": self._product_published(template),
             "tags": [tag.name for tag in template.product_tag_ids if tag.name],
             "company_id": template.company_id.id or None,
+            # website_sale: a product restricted to one website (none: every website)
+            "website_id": (template.website_id.id or None) if "website_id" in template._fields else None,
             "extra": {
                 "sale_ok": bool(template.sale_ok),
                 "active": bool(template.active),

@@ -7,3 +7,4 @@ from . import test_webhooks
 from . import test_ui
 from . import test_chatwoot
 from . import test_neutralize
+from . import test_website

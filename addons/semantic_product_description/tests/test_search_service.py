@@ -53,19 +53,6 @@ class TestSemanticSearchService(SemanticSearchTestMixin, TransactionCase):
         service = self._create_product("Koala Repair", type="service")
         self.assertTrue(self.service._product_document(service).in_stock)
 
-    def test_website_when_installed(self):
-        if "is_published" not in self.env["product.template"]._fields:
-            self.skipTest("website_sale is not installed")
-        product = self._create_product(
-            "Wallaby Tote", is_published=False, website_description="<p>Canvas <b>tote</b></p>"
-        )
-        document = self.service._product_document(product)
-        self.assertFalse(document.published)
-        self.assertEqual(document.description, "Canvas tote")
-        product.is_published = True
-        self.assertTrue(self._sync_jobs(product))
-        self.assertTrue(self.service._product_document(product).published)
-
     def test_semantic_description_wins_and_html_is_stripped(self):
         product = self._create_product(
             "Rosella Jar",
