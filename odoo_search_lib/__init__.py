@@ -28,7 +28,7 @@ from .exceptions import (
     WebhookError,
     WebhookVerificationError,
 )
-from .types import Document, Filters, Hit, SearchResult
+from .types import Document, Filters, Hit, RefreshReport, SearchResult
 from .documents import LoadReport, document_from_dict, load_jsonl
 from .index import SearchIndex
 from .search import HybridSearcher, parse_filters
@@ -54,6 +54,7 @@ __all__ = [
     "LLMSettings",
     "LoadReport",
     "QueryError",
+    "RefreshReport",
     "SearchIndex",
     "SearchLibError",
     "SearchResult",

@@ -8,6 +8,7 @@ stdout, errors included (``{"error": {"code", "message"}}``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -155,23 +156,37 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
 
 def cmd_index(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
     if args.kind == "rule":
+        if args.refresh:
+            raise InvalidInputError("--refresh is for products; rules are rebuilt", code="invalid_argument")
         progress = _Progress("indexing", not args.json and sys.stderr.isatty())
         return _rules_cli.cmd_index(args, out, _settings(args, args.store), progress)
     report = _load(args.file, args.on_error, out, args.json)
+    refreshed = None
     with SearchIndex(_settings(args, args.store)) as index:
         progress = _Progress("indexing", not args.json and sys.stderr.isatty())
-        collection = index.reindex(report.documents, progress=progress, total=len(report.documents))
+        if args.refresh:
+            refreshed = index.refresh(report.documents, progress=progress, total=len(report.documents))
+            collection = index.collection()
+        else:
+            collection = index.reindex(report.documents, progress=progress, total=len(report.documents))
         progress.close()
         count = index.count()
-    result = {
+    result: dict[str, object] = {
         "indexed": count,
         "collection": collection,
         "skipped": [{"line": e.line, "code": e.code, "message": str(e)} for e in report.errors],
         "duplicates": report.duplicates,
     }
+    if refreshed is not None:
+        result.update(dataclasses.asdict(refreshed))
     if not args.json:
+        changes = (
+            f" ({refreshed.written} written, {refreshed.unchanged} unchanged, {refreshed.deleted} deleted)"
+            if refreshed is not None and not refreshed.rebuilt
+            else ""
+        )
         print(
-            f"Indexed {count} products into {args.store} ({collection}); "
+            f"Indexed {count} products into {args.store} ({collection}){changes}; "
             f"{len(report.errors)} line(s) skipped, {len(report.duplicates)} repeated id(s).",
             file=out,
         )
@@ -318,6 +333,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("stop", "skip"),
         default="stop",
         help="on a bad line: stop before touching the store (default) or skip it",
+    )
+    index.add_argument(
+        "--refresh",
+        action="store_true",
+        help="update the live index in place: write new and changed products only, delete missing ones "
+        "(default: rebuild into a new collection)",
     )
     _rules_cli.add_arguments(index, "index")
     index.set_defaults(func=cmd_index)

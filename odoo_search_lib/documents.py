@@ -67,6 +67,7 @@ RESERVED_EXTRA_KEYS = frozenset(
         "tags",
         "price",
         "currency",
+        "content_hash",
     }
 )
 _KNOWN_KEYS = frozenset(

@@ -20,6 +20,8 @@ chunk by chunk (from any process, resumable: writes are idempotent upserts),
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import threading
 import time
@@ -28,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from ._version import __version__
 from .cache import TwoLevelCache
 from .config import Settings
 from .documents import check_document, dense_text, payload, sparse_text, typo_text
@@ -38,7 +41,7 @@ from .search import HybridSearcher, parse_filters
 from .sparse import BM25Encoder, CharNgramEncoder
 from .store import Point, VectorStore, open_store
 from .text import Analyzer
-from .types import Document, Filters, SearchResult
+from .types import Document, Filters, RefreshReport, SearchResult
 from .vectorcache import CachedEmbedding, VectorCache, open_vector_cache
 
 __all__ = ["Progress", "SearchIndex"]
@@ -154,10 +157,24 @@ class SearchIndex:
                 dense=empty,
                 bm25=self.bm25.encode_document(self.sparse_text(doc)),
                 chars=self.chars.encode_document(self.typo_text(doc)),
-                payload=self.payload(doc),
+                payload={**self.payload(doc), "content_hash": self.content_hash(doc)},
             )
             for doc in documents
         ]
+
+    def content_hash(self, document: Document) -> str:
+        """A digest of everything ``document``'s point is made of: its texts and payload, the language, the
+        embedding model and the library version. :meth:`refresh` rewrites a document when it changed."""
+        parts = (
+            __version__,
+            self.settings.language,
+            fingerprint(self.embedder),
+            self.dense_text(document),
+            self.sparse_text(document),
+            self.typo_text(document),
+            json.dumps(self.payload(document), sort_keys=True, ensure_ascii=False, default=str),
+        )
+        return hashlib.blake2b("\0".join(parts).encode("utf-8"), digest_size=12).hexdigest()
 
     def upsert(
         self,
@@ -200,6 +217,48 @@ class SearchIndex:
                 raise
             self.publish(name)
             return name
+
+    def refresh(
+        self,
+        documents: Iterable[Document],
+        *,
+        batch_size: int = 256,
+        progress: Progress | None = None,
+        total: int | None = None,
+    ) -> RefreshReport:
+        """Make the live collection hold exactly ``documents``, in place: only new and changed documents
+        (by :meth:`content_hash`) are encoded and written, and documents missing from ``documents``
+        are deleted. An unchanged catalogue costs a scroll of the ids and a hash per document, no
+        embedding, no upsert and no new HNSW graph. Without a live collection this is :meth:`reindex`.
+
+        Searches keep answering throughout (they see each batch as it lands). Do not run it while a
+        :meth:`reindex` of the same index publishes: that drops the collection it writes into.
+        """
+        live = self.store.get_alias(self.alias)
+        if live is None:
+            self.reindex(documents, batch_size=batch_size, progress=progress, total=total)
+            return RefreshReport(written=self.count(), unchanged=0, deleted=0, rebuilt=True)
+        stored = self.store.content_hashes(live)
+        seen: set[str] = set()
+        written = unchanged = 0
+        for batch in _batches(documents, batch_size):
+            for document in batch:
+                check_document(document)
+            changed = [doc for doc in batch if stored.get(doc.id) != self.content_hash(doc)]
+            seen.update(doc.id for doc in batch)
+            if changed:
+                points = self.encode(changed)
+                with self._writes:
+                    self.store.upsert(live, points)
+            written += len(changed)
+            unchanged += len(batch) - len(changed)
+            if progress is not None:
+                progress(written + unchanged, total)
+        stale = [doc_id for doc_id in stored if doc_id not in seen]
+        if stale:
+            with self._writes:
+                self.store.delete(live, stale)
+        return RefreshReport(written=written, unchanged=unchanged, deleted=len(stale))
 
     # -- rebuilding in steps -------------------------------------------------
 

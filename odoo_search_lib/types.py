@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Union
 
-__all__ = ["Document", "Filters", "Hit", "JSONValue", "SearchResult"]
+__all__ = ["Document", "Filters", "Hit", "JSONValue", "RefreshReport", "SearchResult"]
 
 #: A JSON value: what ``Document.extra`` holds and what the store's payloads are made of.
 JSONValue = Union[str, int, float, bool, None, list["JSONValue"], dict[str, "JSONValue"]]  # noqa: UP007 - recursive alias
@@ -93,6 +93,18 @@ class Hit:
     @property
     def name(self) -> str:
         return str(self.payload.get("name", ""))
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    """What :meth:`odoo_search_lib.SearchIndex.refresh` did: documents ``written`` (new or changed),
+    ``unchanged`` (left in place), ``deleted`` (in the index, not in the catalogue), and whether it
+    ``rebuilt`` a new collection instead (there was no live one)."""
+
+    written: int
+    unchanged: int
+    deleted: int
+    rebuilt: bool = False
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from odoo_search_lib.documents import payload, sparse_text, typo_text
 from odoo_search_lib.exceptions import ConfigError, StoreError, StoreLockedError, StoreUnavailableError
 from odoo_search_lib.sparse import BM25Encoder, CharNgramEncoder
 from odoo_search_lib.store import Point, ScoredPoint, SignalQuery, VectorStore, open_store, point_id
+from odoo_search_lib.store.base import SCROLL_PAGE
 from odoo_search_lib.store.edge import EdgeStore
 from odoo_search_lib.store.qdrant import QdrantStore
 from odoo_search_lib.text import Analyzer
@@ -223,6 +224,17 @@ def test_retrieve(shared: VectorStore) -> None:
     assert dict(got["d1"]) == {**payload(DOCS[0]), "doc_id": "d1"}
     assert got["d5"]["kind"] == "rule" and "price" not in got["d5"]
     assert shared.retrieve("c", []) == {}
+
+
+def test_content_hashes_scroll_every_document(loaded: VectorStore) -> None:
+    assert loaded.content_hashes("c") == {doc.id: "" for doc in DOCS}, "points written without a hash"
+    hashed = Point(**{**make_point(DOCS[0]).__dict__, "payload": {**payload(DOCS[0]), "content_hash": "abc123"}})
+    loaded.upsert("c", [hashed])
+    assert loaded.content_hashes("c")["d1"] == "abc123"
+    # more points than one scroll page
+    many = [make_point(Document(f"m{i}", f"Produto {i}"), dense=DENSE["d1"]) for i in range(SCROLL_PAGE + 5)]
+    loaded.upsert("c", many)
+    assert len(loaded.content_hashes("c")) == len(DOCS) + SCROLL_PAGE + 5
 
 
 def test_upsert_same_id_replaces(loaded: VectorStore) -> None:

@@ -76,6 +76,20 @@ def test_index_then_search(store: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "a3" not in [row["id"] for row in result["results"]]
 
 
+def test_index_refresh_writes_only_changes(store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    products = write_jsonl(tmp_path / "p.jsonl", PRODUCTS)
+    code, result = run(capsys, "index", str(products), "--store", str(store), "--json", "--refresh")
+    assert code == 0
+    assert (result["written"], result["unchanged"], result["deleted"], result["indexed"]) == (0, 3, 0, 3)
+    renamed = [{**PRODUCTS[0], "name": "Regata Preta"}, PRODUCTS[1]]
+    code, result = run(
+        capsys, "index", str(write_jsonl(tmp_path / "q.jsonl", renamed)), "--store", str(store), "--json", "--refresh"
+    )
+    assert (result["written"], result["unchanged"], result["deleted"], result["indexed"]) == (1, 1, 1, 2)
+    assert main(["index", str(products), "--store", str(store), "--refresh"]) == 0
+    assert "(2 written, 1 unchanged, 0 deleted)" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("argv", "code", "error"),
     [
@@ -221,6 +235,7 @@ def test_bench_reports_the_documented_shape(tmp_path: Path, capsys: pytest.Captu
     assert result["n"] == 300 and result["index_per_s"] > 0 and result["peak_rss_mb"] > 0
     assert set(result["query_ms"]) == {"bm25", "dense", "hybrid"}
     assert all(values["p95"] >= values["p50"] > 0 for values in result["query_ms"].values())
+    assert result["refresh_unchanged_per_s"] > 0 and result["refresh_written"] == 0, "nothing changed"
     code, result = run(capsys, "bench", "--n", "0", "--json")
     assert (code, result["error"]["code"]) == (2, "invalid_argument")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,6 +64,35 @@ def test_reindex_switches_to_a_new_collection_and_drops_the_old(index: SearchInd
     assert new != old and index.collection() == new
     assert index.store.list_collections() == [new]
     assert index.count() == 2
+
+
+def test_refresh_writes_only_what_changed_in_place(index: SearchIndex) -> None:
+    first = index.refresh(MINI_CATALOGUE)
+    assert (first.rebuilt, first.written) == (True, 6), "no live collection: a rebuild"
+    live = index.collection()
+    same = index.refresh(MINI_CATALOGUE)
+    assert (same.written, same.unchanged, same.deleted, same.rebuilt) == (0, 6, 0, False)
+    assert index.collection() == live, "in place: no new collection"
+    changed = [
+        *(doc for doc in MINI_CATALOGUE if doc.id not in ("c1", "t1")),
+        dataclasses.replace(MINI_CATALOGUE[0], name="Regata Básica Preta"),  # c1 renamed
+        Document("z1", "Garrafa Térmica Inox", category="Casa > Cozinha", price=89.0),  # new; t1 is gone
+    ]
+    report = index.refresh(changed)
+    assert (report.written, report.unchanged, report.deleted) == (2, 4, 1)
+    assert index.count() == 6 and index.collection() == live
+    assert index.search("regata", limit=1).hits[0].id == "c1"
+    assert index.search("garrafa termica", limit=1).hits[0].id == "z1"
+    assert "t1" not in index.search("tenis corrida", limit=50).ids()
+    assert index.refresh(changed).written == 0
+
+
+def test_refresh_rewrites_everything_when_the_analysis_changes(tmp_path: Path) -> None:
+    with SearchIndex(_settings(tmp_path), embedder=HashingEmbedder()) as index:
+        index.refresh(MINI_CATALOGUE)
+    english = _settings(tmp_path).replace(language="en")
+    with SearchIndex(english, embedder=HashingEmbedder()) as index:
+        assert index.refresh(MINI_CATALOGUE).written == 6, "other stemmer and stop words: other sparse vectors"
 
 
 def test_failed_reindex_leaves_the_live_index_untouched(index: SearchIndex) -> None:

@@ -17,7 +17,7 @@ backend.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
@@ -30,6 +30,7 @@ from ..types import Filters, JSONValue
 __all__ = [
     "Condition",
     "PAYLOAD_SCHEMA",
+    "SCROLL_PAGE",
     "Point",
     "ScoredPoint",
     "SignalQuery",
@@ -58,6 +59,8 @@ PAYLOAD_SCHEMA: Mapping[str, Literal["keyword", "integer", "float"]] = {
 }
 
 SIGNALS = ("dense", "bm25", "chars")
+#: Points per page when a store scrolls a whole collection (document ids and hashes only).
+SCROLL_PAGE = 4096
 
 
 def point_id(doc_id: str) -> str:
@@ -164,6 +167,21 @@ class StoreBase:
         found = self.payloads(collection, [point_id(doc_id) for doc_id in doc_ids])
         return {payload["doc_id"]: payload for payload in found.values()}
 
+    def content_hashes(self, collection: str) -> dict[str, str]:
+        """Every document of ``collection`` with its ``content_hash`` payload ("" when it has none)."""
+        found: dict[str, str] = {}
+        for page in self._scroll_fields(collection, ["doc_id", "content_hash"]):
+            for payload in page:
+                doc_id = payload.get("doc_id")
+                if isinstance(doc_id, str):
+                    digest = payload.get("content_hash")
+                    found[doc_id] = digest if isinstance(digest, str) else ""
+        return found
+
+    def _scroll_fields(self, collection: str, fields: list[str]) -> Iterator[list[Mapping[str, JSONValue]]]:
+        """Pages of the given payload fields of every point of ``collection``."""
+        raise NotImplementedError
+
 
 @runtime_checkable
 class VectorStore(Protocol):
@@ -200,6 +218,10 @@ class VectorStore(Protocol):
 
     def retrieve(self, collection: str, doc_ids: Sequence[str]) -> dict[str, Mapping[str, JSONValue]]:
         """Payloads of the given documents that exist, keyed by document id."""
+        ...
+
+    def content_hashes(self, collection: str) -> dict[str, str]:
+        """Every document of ``collection`` with its ``content_hash`` payload ("" when it has none)."""
         ...
 
     def query(

@@ -30,6 +30,7 @@ from ..sparse import SparseVector
 from ..types import Filters, JSONValue
 from .base import (
     PAYLOAD_SCHEMA,
+    SCROLL_PAGE,
     Condition,
     Point,
     ScoredPoint,
@@ -235,6 +236,16 @@ class EdgeStore(StoreBase):
         with self._guard.shared(), _engine_errors("failed to count points"):
             request = qe.CountRequest(filter=_filter(filter_conditions(filters)), exact=True)
             return self._shard(collection).count(request)
+
+    def _scroll_fields(self, collection: str, fields: list[str]) -> Iterator[list[Mapping[str, JSONValue]]]:
+        offset = None
+        while True:
+            with self._guard.shared(), _engine_errors("failed to scroll points"):
+                request = qe.ScrollRequest(offset=offset, limit=SCROLL_PAGE, with_payload=fields, with_vector=False)
+                records, offset = self._shard(collection).scroll(request)
+            yield [record.payload or {} for record in records]
+            if offset is None:
+                return
 
     def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, JSONValue]]:
         if not point_ids:

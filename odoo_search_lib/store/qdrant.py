@@ -8,7 +8,7 @@ nodes can share one server, unlike the embedded store.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from .._http import redact_url
@@ -17,6 +17,7 @@ from ..sparse import SparseVector
 from ..types import Filters, JSONValue
 from .base import (
     PAYLOAD_SCHEMA,
+    SCROLL_PAGE,
     Condition,
     Point,
     ScoredPoint,
@@ -162,6 +163,22 @@ class QdrantStore(StoreBase):
             exact=True,
         )
         return int(result.count)
+
+    def _scroll_fields(self, collection: str, fields: list[str]) -> Iterator[list[Mapping[str, JSONValue]]]:
+        offset = None
+        while True:
+            records, offset = self._call(
+                "scroll points",
+                self._client.scroll,
+                collection_name=collection,
+                limit=SCROLL_PAGE,
+                offset=offset,
+                with_payload=fields,
+                with_vectors=False,
+            )
+            yield [record.payload or {} for record in records]
+            if offset is None:
+                return
 
     def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, JSONValue]]:
         if not point_ids:
