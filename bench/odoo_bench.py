@@ -182,7 +182,10 @@ class Run:
             f"bench._shell_{part}(env, json.loads({json.dumps(params)!r}))\n"
         )
         logfile = self.tmp / f"shell-{part}.log"
-        return self.odoo("shell", "--no-http", "--log-level=warn", "--logfile", str(logfile)), script, logfile
+        # Odoo sets its hard memory limit (default 2.5 GB) as RLIMIT_AS in the shell too: the embedded
+        # store's memory maps of 100,000 products go past it ("Cannot allocate memory"), as in the server
+        limits = ("--limit-memory-soft=0", "--limit-memory-hard=0")
+        return self.odoo("shell", "--no-http", *limits, "--log-level=warn", "--logfile", str(logfile)), script, logfile
 
     def shell(self, part: str, params: dict, timeout: float) -> dict:
         """Run ``_shell_<part>(env, params)`` of this file inside ``odoo shell``; returns what it emitted."""
