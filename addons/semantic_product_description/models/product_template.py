@@ -312,9 +312,12 @@ class ProductTemplate(models.Model):
             raise AccessError(self.env._("Only Semantic Search users may generate semantic descriptions."))
 
     def _semantic_writer_label(self, description):
-        return dict(self._fields["semantic_description_source"]._description_selection(self.env)).get(
-            description.source, description.source
-        )
+        """The writer as named inside a sentence (the field's selection labels are capitalised values)."""
+        return {
+            "template": self.env._("the template writer"),
+            "llm": self.env._("the language model"),
+            "manual": self.env._("a manual edit"),
+        }.get(description.source, description.source)
 
     def _semantic_finding_labels(self):
         """The fact check's finding kinds (``odoo_search_lib.enrich.FindingKind``) in the user's language."""
@@ -334,7 +337,7 @@ class ProductTemplate(models.Model):
             return Markup("<p>%s</p>") % self.env._("Fact check: nothing flagged.")
         labels = self._semantic_finding_labels()
         items = Markup("").join(
-            Markup("<li><b>%s</b> (%s): …%s…</li>")
+            Markup("<li><b>%s</b> (%s): %s</li>")  # the excerpt marks its own cuts with …
             % (finding.value, labels.get(finding.kind, finding.kind), finding.excerpt)
             for finding in findings
         )
@@ -355,7 +358,7 @@ class ProductTemplate(models.Model):
             }
         )
         intro = self.env._(
-            "Semantic description generated with the %(writer)s (%(language)s).",
+            "Semantic description generated with %(writer)s (%(language)s).",
             writer=self._semantic_writer_label(description),
             language=description.language,
         )

@@ -150,6 +150,7 @@ class ResConfigSettings(models.TransientModel):
         string="Deliveries per Minute per Conversation", config_parameter=CHATWOOT_PREFIX + "rate_limit", default=60
     )
 
+    @api.depends("chatwoot_enabled")  # shown as soon as the box is ticked, not only after saving
     def _compute_chatwoot_webhook_url(self):
         conversations = self.env["semantic.chatwoot.conversation"].sudo()
         base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/")

@@ -723,6 +723,13 @@ class SemanticChatwootMessage(models.Model):
     latency_ms = fields.Float(string="Latency (ms)", readonly=True, help="From the newest message answered to posted.")
     work_ms = fields.Float(string="Work (ms)", readonly=True, help="Typing on to the last part posted.")
 
+    @api.depends("conversation_id.display_label", "kind", "chatwoot_message_id")
+    def _compute_display_name(self):
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        for message in self:
+            number = f" {message.chatwoot_message_id}" if message.chatwoot_message_id else ""
+            message.display_name = f"{message.conversation_id.display_label} · {kinds.get(message.kind, '')}{number}"
+
 
 class SemanticChatwootDedupe(models.Model):
     """Keys of deliveries already applied (``odoo_search_lib.chatwoot.dedupe_keys``), under a unique index."""

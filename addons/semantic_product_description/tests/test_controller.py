@@ -227,8 +227,10 @@ class TestProductSearchRoute(SemanticSearchTestMixin, HttpCase):
             .create({"name": "chat", "user_id": self.api_user.id, "published_only": True})
         )
         action = admin_wizard.action_generate()
-        key = action["context"]["default_key"]
-        self.assertEqual(action["res_model"], "res.users.apikeys.show")
+        # shown by this wizard (Odoo's own key dialog would say the key gives full account access)
+        self.assertEqual((action["res_model"], action["res_id"]), ("semantic.api.key.wizard", admin_wizard.id))
+        self.assertEqual(admin_wizard.state, "done")
+        key = admin_wizard.key
         self.assertEqual(self._post({"query": "pelican toaster"}, key=key).status_code, 200)
         stored = (
             self.env["res.users.apikeys"].sudo().search([("user_id", "=", self.api_user.id), ("name", "=", "chat")])

@@ -34,7 +34,7 @@ class TestSemanticDescription(SemanticSearchTestMixin, TransactionCase):
         new_messages = self.product.message_ids - messages_before
         self.assertEqual(len(new_messages), 1)
         self.assertEqual(new_messages.author_id, self.salesman.partner_id)
-        self.assertIn("Template writer", new_messages.body)
+        self.assertIn("generated with the template writer", new_messages.body)
         self.assertIn("nothing flagged", new_messages.body)
         # the change is queued for the index
         self.assertTrue(self._sync_jobs(self.product))

@@ -31,6 +31,9 @@ class SemanticApiKeyWizard(models.TransientModel):
         help="Required unless a Semantic Search Administrator generates it. "
         "Odoo limits keys of non-administrators to their groups' maximum duration."
     )
+    state = fields.Selection([("draft", "New"), ("done", "Generated")], default="draft", required=True)
+    # shown once, on this wizard's second screen (as Odoo's own key dialog keeps it in its transient record)
+    key = fields.Char(readonly=True)
 
     def action_generate(self):
         self.ensure_one()
@@ -49,11 +52,14 @@ class SemanticApiKeyWizard(models.TransientModel):
             keys = keys.sudo()
         scope = API_KEY_SCOPE_PUBLISHED if self.published_only else API_KEY_SCOPE
         key = keys._generate(scope, self.name, self.expiration_date)
+        # this wizard shows it, with what it opens: Odoo's own key dialog would call it a password
+        # with full access to the account, which a key of this scope is not
+        self.write({"key": key, "state": "done"})
         return {
             "type": "ir.actions.act_window",
-            "res_model": "res.users.apikeys.show",
-            "name": self.env._("API Key Ready"),
+            "res_model": self._name,
+            "res_id": self.id,
+            "name": self.env._("Search API Key Ready"),
             "views": [(False, "form")],
             "target": "new",
-            "context": {"default_key": key},
         }
