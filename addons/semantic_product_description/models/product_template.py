@@ -319,6 +319,10 @@ class ProductTemplate(models.Model):
             "manual": self.env._("a manual edit"),
         }.get(description.source, description.source)
 
+    def _semantic_language_name(self, code):
+        """The name of a writer's language ("Portuguese (BR)") for a chatter note; the code if not installed."""
+        return dict(self.env["res.lang"].get_installed()).get(code, code)
+
     def _semantic_finding_labels(self):
         """The fact check's finding kinds (``odoo_search_lib.enrich.FindingKind``) in the user's language."""
         return {
@@ -360,7 +364,7 @@ class ProductTemplate(models.Model):
         intro = self.env._(
             "Semantic description generated with %(writer)s (%(language)s).",
             writer=self._semantic_writer_label(description),
-            language=description.language,
+            language=self._semantic_language_name(description.language),
         )
         body = Markup("<p>%s</p>") % intro
         if accepted_findings:
@@ -380,7 +384,7 @@ class ProductTemplate(models.Model):
                 "Proposed semantic description (%(writer)s, %(language)s), NOT saved: review the fact check, "
                 "then copy it or generate again.",
                 writer=self._semantic_writer_label(description),
-                language=description.language,
+                language=self._semantic_language_name(description.language),
             ),
             description.text,
         )

@@ -41,11 +41,14 @@ class TestSemanticDescription(SemanticSearchTestMixin, TransactionCase):
 
     def test_generate_in_portuguese(self):
         self._set_params(language="pt")
+        self.env["res.lang"]._activate_lang("pt_BR")
         self.product.action_generate_semantic_description()
         self.assertIn("Enamel Kettle", self.product.semantic_description)
         self.assertIn("faz parte da nossa seção de Kitchen", self.product.semantic_description)
         self.assertNotIn("49,90", self.product.semantic_description)
-        self.assertIn("(pt_BR)", self.product.message_ids.sorted("id")[-1].body)
+        note = self.product.message_ids.sorted("id")[-1].body
+        language = dict(self.env["res.lang"].get_installed())["pt_BR"]
+        self.assertIn(f"({language})", note, "the language by name, not its code")
 
     def test_manual_edit_sets_source_manual(self):
         self.product.action_generate_semantic_description()
