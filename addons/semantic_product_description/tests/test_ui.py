@@ -35,6 +35,27 @@ class TestMenusAndButtons(TransactionCase):
         self.assertNotIn(settings.id, visible)  # saving settings is for Settings administrators
         self.assertIn(settings.id, self._menu_ids(self.env.ref("base.user_admin")))
 
+    def test_secrets_of_the_settings_are_for_settings_administrators(self):
+        """Semantic Search managers configure the search, never read the keys of the services it calls."""
+        manager = new_test_user(self.env, login="spd_secret_manager", groups=f"base.group_user,{MANAGER}")
+        secrets = {
+            "semantic_embedder_api_key",
+            "semantic_qdrant_api_key",
+            "semantic_llm_api_key",
+            "chatwoot_api_token",
+            "chatwoot_webhook_secret",
+            "chatwoot_webhook_url",
+        }
+        fields_of = self.env["res.config.settings"]._fields
+        self.assertLessEqual(secrets, set(fields_of), "the names above are the settings' fields")
+        for name in secrets:
+            self.assertEqual(fields_of[name].groups, "base.group_system", name)
+        visible = set(self.env["res.config.settings"].with_user(manager).fields_get())
+        self.assertFalse(secrets & visible)
+        self.assertLessEqual(
+            secrets, set(self.env["res.config.settings"].with_user(self.env.ref("base.user_admin")).fields_get())
+        )
+
     def test_users_see_no_button_they_may_not_press(self):
         user = new_test_user(self.env, login="spd_menu_user", groups=f"base.group_user,{USER}")
         manager = new_test_user(self.env, login="spd_menu_manager2", groups=f"base.group_user,{MANAGER}")
