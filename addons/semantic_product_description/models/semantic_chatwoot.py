@@ -73,6 +73,13 @@ RETRYABLE_API_CODES = ("rate_limited", "unavailable", "timeout", "connection_fai
 MAX_RETRY_SECONDS = 300
 #: Attempts of a short transaction of the reply job that met a concurrent delivery (serialization conflict).
 OWN_TRANSACTION_ATTEMPTS = 5
+
+
+def _error_code(error):
+    """The machine-readable code of a failure (the library's errors carry one; others: their class)."""
+    return getattr(error, "code", None) or type(error).__name__
+
+
 _CONFLICTS = (
     psycopg2.errors.SerializationFailure,
     psycopg2.errors.DeadlockDetected,
@@ -492,7 +499,7 @@ class SemanticChatwootConversation(models.Model):
                 raise
             # Part of the reply is (or may be) out: a retry could send it twice. Record it, stop, hand over.
             failure = exc
-            code = getattr(exc, "code", None) or type(exc).__name__
+            code = _error_code(exc)
             _logger.warning(
                 "Chatwoot conversation %s: %d of %d part(s) sent, then %s; not retried (no duplicate replies)",
                 self.chatwoot_id,
@@ -519,7 +526,7 @@ class SemanticChatwootConversation(models.Model):
             # the reply went out and the burst is claimed: the log row is what is lost, not the answer
             _logger.exception("Chatwoot conversation %s: the reply was sent but could not be logged", self.chatwoot_id)
         return f"answered {len(plan.message_ids)} message(s) in {len(sent)} part(s)" + (
-            f" (stopped: {getattr(failure, 'code', None) or type(failure).__name__})" if failure else ""
+            f" (stopped: {_error_code(failure)})" if failure else ""
         )
 
     @api.model
@@ -535,22 +542,23 @@ class SemanticChatwootConversation(models.Model):
     def _hand_over(self, client, note):
         """Best effort: open the conversation for the agents, and leave them a private note (each tried on
         its own). ``True`` when Chatwoot opened it."""
-        opened = False
-        for step in ("toggle_status", "note"):
-            try:
-                if step == "toggle_status":
-                    client.toggle_status(self.chatwoot_id, "open")
-                    opened = True
-                else:
-                    client.send_private_note(self.chatwoot_id, note)
-            except Exception as exc:  # noqa: BLE001 - best effort: the pause and the log row still tell
-                _logger.warning(
-                    "Chatwoot conversation %s: hand-over (%s) after a failed reply: %s",
-                    self.chatwoot_id,
-                    step,
-                    getattr(exc, "code", None) or type(exc).__name__,
-                )
+        opened = self._best_effort("toggle_status", lambda: client.toggle_status(self.chatwoot_id, "open"))
+        self._best_effort("note", lambda: client.send_private_note(self.chatwoot_id, note))
         return opened
+
+    def _best_effort(self, step, call):
+        """``call()``; ``False`` (logged) when it fails: the pause and the log row still tell the agents."""
+        try:
+            call()
+        except Exception as exc:  # noqa: BLE001 - best effort
+            _logger.warning(
+                "Chatwoot conversation %s: hand-over (%s) after a failed reply: %s",
+                self.chatwoot_id,
+                step,
+                _error_code(exc),
+            )
+            return False
+        return True
 
     def _hand_over_interrupted(self):
         """A run of this same job that claimed a burst and then died (a restart, a time limit) left its
@@ -627,7 +635,7 @@ class SemanticChatwootConversation(models.Model):
         elif reply["handoff"]:
             values.update(status="open", paused=True, pause_reason="handoff", handoff_count=self.handoff_count + 1)
         self.write(values)
-        code = (getattr(failure, "code", None) or type(failure).__name__) if failure is not None else None
+        code = _error_code(failure) if failure is not None else None
         self.env["semantic.chatwoot.message"].browse(log_id).write(
             {
                 "content": "\n\n".join(parts),
