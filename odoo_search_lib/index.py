@@ -26,7 +26,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -41,7 +41,7 @@ from .search import HybridSearcher, parse_filters
 from .sparse import BM25Encoder, CharNgramEncoder
 from .store import Point, VectorStore, open_store
 from .text import Analyzer
-from .types import Document, Filters, RefreshReport, SearchResult
+from .types import Document, Filters, JSONValue, RefreshReport, SearchResult
 from .vectorcache import CachedEmbedding, VectorCache, open_vector_cache
 
 __all__ = ["Progress", "SearchIndex"]
@@ -151,20 +151,24 @@ class SearchIndex:
         for document in documents:
             check_document(document)
         empty = np.zeros(0, dtype=np.float32)
-        return [
-            Point(
-                doc_id=doc.id,
-                dense=empty,
-                bm25=self.bm25.encode_document(self.sparse_text(doc)),
-                chars=self.chars.encode_document(self.typo_text(doc)),
-                payload={**self.payload(doc), "content_hash": self.content_hash(doc)},
+        points = []
+        for doc in documents:
+            payload = self.payload(doc)  # once per document: the hash reads it too
+            points.append(
+                Point(
+                    doc_id=doc.id,
+                    dense=empty,
+                    bm25=self.bm25.encode_document(self.sparse_text(doc)),
+                    chars=self.chars.encode_document(self.typo_text(doc)),
+                    payload={**payload, "content_hash": self.content_hash(doc, payload)},
+                )
             )
-            for doc in documents
-        ]
+        return points
 
-    def content_hash(self, document: Document) -> str:
-        """A digest of everything ``document``'s point is made of: its texts and payload, the language, the
-        embedding model and the library version. :meth:`refresh` rewrites a document when it changed."""
+    def content_hash(self, document: Document, payload: Mapping[str, JSONValue] | None = None) -> str:
+        """A digest of everything ``document``'s point is made of: its texts and payload (``payload`` when
+        the caller has built it already), the language, the embedding model and the library version.
+        :meth:`refresh` rewrites a document when it changed."""
         parts = (
             __version__,
             self.settings.language,
@@ -172,7 +176,9 @@ class SearchIndex:
             self.dense_text(document),
             self.sparse_text(document),
             self.typo_text(document),
-            json.dumps(self.payload(document), sort_keys=True, ensure_ascii=False, default=str),
+            json.dumps(
+                self.payload(document) if payload is None else payload, sort_keys=True, ensure_ascii=False, default=str
+            ),
         )
         return hashlib.blake2b("\0".join(parts).encode("utf-8"), digest_size=12).hexdigest()
 
