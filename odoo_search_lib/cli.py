@@ -13,6 +13,7 @@ import json
 import sys
 import tempfile
 import traceback
+from collections import Counter
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -22,7 +23,17 @@ from . import _rules_cli
 from ._version import __version__
 from .config import Settings, StoreSettings
 from .documents import load_jsonl
-from .evaluate import BASELINES, evaluate_run, load_qrels, load_queries, rank_bm25_ranker, substring_ranker
+from .evaluate import (
+    BASELINES,
+    average,
+    by_type,
+    load_qrels,
+    load_queries,
+    load_query_types,
+    per_query,
+    rank_bm25_ranker,
+    substring_ranker,
+)
 from .exceptions import InvalidInputError, QueryError, SearchLibError
 from .index import SearchIndex
 from .search import METHODS, parse_filters
@@ -237,10 +248,11 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
     if not args.products:
         raise InvalidInputError("eval needs --products FILE (or --kind rule --rules FILE)", code="invalid_argument")
     queries = load_queries(args.queries)
+    types = load_query_types(args.queries)
     qrels = load_qrels(args.qrels)
     documents = _load(args.products, "stop", out, args.json).documents
     methods = list(METHODS) + list(BASELINES) if args.method == "all" else [args.method]
-    scores: dict[str, dict[str, float]] = {}
+    runs: dict[str, dict[str, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="odoo-search-eval-") as tmp:
         index = None
         if any(method in METHODS for method in methods):
@@ -260,18 +272,35 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
                     def ranker(text: str, method: str = method) -> list[str]:
                         return index.search(text, limit=10, method=method).ids()
 
-                scores[method] = evaluate_run(queries, qrels, ranker)
+                runs[method] = per_query(queries, qrels, ranker)
         finally:
             if index is not None:
                 index.close()
+    scores = {method: average(results) for method, results in runs.items()}
     labelled = sum(1 for qid in queries if qrels.get(qid))
+    per_type = {method: by_type(results, types) for method, results in runs.items()}
+    counts = Counter(types[qid] for qid in next(iter(runs.values())) if qid in types)
+    grouped = {
+        kind: {"queries": counts[kind], "methods": {method: per_type[method][kind] for method in runs}}
+        for kind in sorted(counts)
+    }
     if not args.json:
-        names = ["ndcg@10", "recall@10", "mrr@10", "hit@10"]
         print(f"{labelled} labelled queries, {len(documents)} products", file=out)
-        print(f"{'method':<12}" + "".join(f"{name:>11}" for name in names), file=out)
-        for method, values in scores.items():
-            print(f"{method:<12}" + "".join(f"{values[name]:>11.4f}" for name in names), file=out)
-    return {"queries": labelled, "methods": scores}
+        _print_scores(scores, out)
+        for kind, group in grouped.items():
+            print(f"\n{kind} ({group['queries']} queries)", file=out)
+            _print_scores(group["methods"], out)
+    result: dict[str, object] = {"queries": labelled, "methods": scores}
+    if grouped:
+        result["by_type"] = grouped
+    return result
+
+
+def _print_scores(scores: dict[str, dict[str, float]], out: TextIO) -> None:
+    names = ["ndcg@10", "recall@10", "mrr@10", "hit@10"]
+    print(f"{'method':<12}" + "".join(f"{name:>11}" for name in names), file=out)
+    for method, values in scores.items():
+        print(f"{method:<12}" + "".join(f"{values[name]:>11.4f}" for name in names), file=out)
 
 
 def cmd_bench(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
@@ -360,7 +389,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser("eval", parents=[common], help="nDCG@10, recall@10, MRR@10, hit@10 per method")
     evaluate.add_argument("--products", help="JSON Lines product file (product eval)")
-    evaluate.add_argument("--queries", required=True, help="qid<TAB>text lines")
+    evaluate.add_argument(
+        "--queries", required=True, help="qid<TAB>text lines; a third column, the query type, adds a per-type report"
+    )
     evaluate.add_argument("--qrels", required=True, help="TREC qrels: qid<TAB>0<TAB>product_id<TAB>grade")
     evaluate.add_argument("--method", choices=(*METHODS, *BASELINES, "all"), default="all")
     evaluate.add_argument("--fusion", choices=("rrf", "dbsf", "weighted"), help="fusion for hybrid (default rrf)")

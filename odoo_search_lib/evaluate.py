@@ -1,6 +1,7 @@
 """Relevance evaluation: graded labels, nDCG@10 and friends, and two baselines.
 
-Queries are ``qid<TAB>text`` lines; labels (qrels) are TREC lines
+Queries are ``qid<TAB>text`` lines, optionally ``qid<TAB>text<TAB>type`` where ``type``
+(``synonym``, ``use_case``, ...) groups the queries for a per-type report; labels (qrels) are TREC lines
 ``qid<TAB>0<TAB>doc_id<TAB>grade`` with grade 2 = exactly what was asked,
 1 = partially relevant. Metrics, averaged over queries, at cut-off 10:
 
@@ -30,10 +31,14 @@ from .types import Document
 __all__ = [
     "BASELINES",
     "Qrels",
+    "average",
+    "by_type",
     "evaluate_run",
     "load_qrels",
     "load_queries",
+    "load_query_types",
     "metrics_for",
+    "per_query",
     "rank_bm25_ranker",
     "substring_ranker",
 ]
@@ -54,17 +59,52 @@ def _read_lines(path: str | os.PathLike[str]) -> list[tuple[int, str]]:
         raise InvalidInputError(f"cannot read {path}: {exc.strerror or exc}", code="unreadable_file") from None
 
 
-def load_queries(path: str | os.PathLike[str]) -> dict[str, str]:
-    """Read ``qid<TAB>text`` lines."""
+_TYPE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+def _parse_queries(path: str | os.PathLike[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Texts and types of a queries file; types are empty for a two-column file.
+
+    A third column is a type; a file gives every query one or none (a missing type on
+    some lines is a mistake worth reporting, not a group of its own).
+    """
     queries: dict[str, str] = {}
+    types: dict[str, str] = {}
+    untyped: list[int] = []
     for number, line in _read_lines(path):
-        qid, sep, text = line.partition("\t")
-        if not sep or not qid.strip() or not text.strip():
-            raise InvalidInputError(f"{path}:{number}: expected 'qid<TAB>query text'", code="bad_queries")
-        queries[qid.strip()] = text.strip()
+        columns = line.split("\t")
+        qid, text = columns[0].strip(), columns[1].strip() if len(columns) > 1 else ""
+        if len(columns) > 3 or not qid or not text:
+            raise InvalidInputError(f"{path}:{number}: expected 'qid<TAB>query text[<TAB>type]'", code="bad_queries")
+        if len(columns) == 3:
+            kind = columns[2].strip()
+            if not _TYPE.fullmatch(kind):
+                raise InvalidInputError(
+                    f"{path}:{number}: the query type must be lower-case letters, digits or '_' "
+                    f"(up to 40, starting with a letter), got {kind!r}",
+                    code="bad_query_type",
+                )
+            types[qid] = kind
+        else:
+            untyped.append(number)
+        queries[qid] = text
     if not queries:
         raise InvalidInputError(f"{path} holds no queries", code="bad_queries")
-    return queries
+    if types and untyped:
+        raise InvalidInputError(
+            f"{path}:{untyped[0]}: no query type, while other lines have one", code="bad_query_type"
+        )
+    return queries, types
+
+
+def load_queries(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Read ``qid<TAB>text`` or ``qid<TAB>text<TAB>type`` lines: qid -> text."""
+    return _parse_queries(path)[0]
+
+
+def load_query_types(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The third column of a queries file: qid -> type (empty when the file has two columns)."""
+    return _parse_queries(path)[1]
 
 
 def load_qrels(path: str | os.PathLike[str]) -> dict[str, dict[str, int]]:
@@ -95,20 +135,45 @@ def metrics_for(ranking: Sequence[str], labels: Mapping[str, int], cutoff: int =
     }
 
 
+def per_query(
+    queries: Mapping[str, str], qrels: Qrels, ranker: Ranker, *, cutoffs: Sequence[int] = (CUTOFF,)
+) -> dict[str, dict[str, float]]:
+    """The metrics of ``ranker`` on every labelled query, at each of ``cutoffs``: qid -> metrics."""
+    labelled = [qid for qid in queries if qrels.get(qid)]
+    if not labelled:
+        raise InvalidInputError("no query has labels in the qrels file", code="bad_qrels")
+    results: dict[str, dict[str, float]] = {}
+    for qid in labelled:
+        ranking = ranker(queries[qid])
+        results[qid] = {}
+        for cutoff in cutoffs:
+            results[qid].update(metrics_for(ranking, qrels[qid], cutoff))
+    return results
+
+
+def average(results: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    """The mean of each metric over the queries of ``results`` (from :func:`per_query`), rounded to 4 places."""
+    totals: dict[str, float] = {}
+    for values in results.values():
+        for name, value in values.items():
+            totals[name] = totals.get(name, 0.0) + value
+    return {name: round(value / len(results), 4) for name, value in totals.items()}
+
+
+def by_type(results: Mapping[str, Mapping[str, float]], types: Mapping[str, str]) -> dict[str, dict[str, float]]:
+    """:func:`average` per query type, types in alphabetical order; queries without a type are left out."""
+    groups: dict[str, dict[str, Mapping[str, float]]] = {}
+    for qid, values in results.items():
+        if qid in types:
+            groups.setdefault(types[qid], {})[qid] = values
+    return {kind: average(groups[kind]) for kind in sorted(groups)}
+
+
 def evaluate_run(
     queries: Mapping[str, str], qrels: Qrels, ranker: Ranker, *, cutoffs: Sequence[int] = (CUTOFF,)
 ) -> dict[str, float]:
     """Average the metrics of ``ranker`` over every labelled query, at each of ``cutoffs``."""
-    labelled = [qid for qid in queries if qrels.get(qid)]
-    if not labelled:
-        raise InvalidInputError("no query has labels in the qrels file", code="bad_qrels")
-    totals: dict[str, float] = {}
-    for qid in labelled:
-        ranking = ranker(queries[qid])
-        for cutoff in cutoffs:
-            for name, value in metrics_for(ranking, qrels[qid], cutoff).items():
-                totals[name] = totals.get(name, 0.0) + value
-    return {name: round(value / len(labelled), 4) for name, value in totals.items()}
+    return average(per_query(queries, qrels, ranker, cutoffs=cutoffs))
 
 
 def substring_ranker(documents: Sequence[Document]) -> Ranker:

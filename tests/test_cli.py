@@ -228,6 +228,47 @@ def test_eval_one_baseline_and_bad_files(tmp_path: Path, capsys: pytest.CaptureF
     assert (code, result["error"]["code"]) == (2, "bad_queries")
 
 
+def test_eval_reports_every_method_per_query_type(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    products = str(write_jsonl(tmp_path / "p.jsonl", PRODUCTS))
+    (tmp_path / "q.tsv").write_text(
+        "q1\tcamiseta\tcategory\nq2\tfone bluetooth\texact\nq3\tblusa\tsynonym\nq4\ttenis\tcategory\nq5\tnada\tchat\n"
+    )
+    # q5 has no labels: it is not run and its type is not reported.
+    (tmp_path / "r.tsv").write_text("q1\t0\ta1\t2\nq2\t0\ta3\t2\nq3\t0\ta1\t1\nq4\t0\ta2\t2\n")
+    argv = ["eval", "--products", products, "--queries", str(tmp_path / "q.tsv"), "--qrels", str(tmp_path / "r.tsv")]
+    code, result = run(capsys, *argv, "--method", "substring", "--json")
+    assert code == 0 and result["queries"] == 4
+    assert result["methods"]["substring"] == {"ndcg@10": 0.5, "recall@10": 0.5, "mrr@10": 0.5, "hit@10": 0.5}
+    assert list(result["by_type"]) == ["category", "exact", "synonym"]
+    assert result["by_type"]["category"] == {
+        "queries": 2,
+        "methods": {"substring": {"ndcg@10": 0.5, "recall@10": 0.5, "mrr@10": 0.5, "hit@10": 0.5}},
+    }  # "camiseta" is a substring of a1's name; "tenis", without its accent, is not one of a2's
+    assert result["by_type"]["exact"]["methods"]["substring"]["hit@10"] == 1.0
+    assert result["by_type"]["synonym"] == {
+        "queries": 1,
+        "methods": {"substring": {"ndcg@10": 0.0, "recall@10": 0.0, "mrr@10": 0.0, "hit@10": 0.0}},
+    }
+    assert main([*argv, "--method", "rank_bm25"]) == 0
+    text = capsys.readouterr().out
+    assert "4 labelled queries, 3 products" in text
+    for heading in ("category (2 queries)", "exact (1 queries)", "synonym (1 queries)"):
+        assert heading in text
+    assert text.count("rank_bm25") == 4  # overall and once per type
+    assert "chat" not in text
+    (tmp_path / "plain.tsv").write_text("q1\tcamiseta\n")
+    argv[4] = str(tmp_path / "plain.tsv")
+    code, result = run(capsys, *argv, "--method", "substring", "--json")
+    assert code == 0 and "by_type" not in result
+    assert main([*argv, "--method", "substring"]) == 0
+    assert "queries)" not in capsys.readouterr().out
+    (tmp_path / "bad.tsv").write_text("q1\tcamiseta\tCategoria Nova\n")
+    argv[4] = str(tmp_path / "bad.tsv")
+    code, result = run(capsys, *argv, "--method", "substring", "--json")
+    assert (code, result["error"]["code"]) == (2, "bad_query_type")
+    assert "bad.tsv:1:" in result["error"]["message"]
+
+
 @pytest.mark.slow
 def test_bench_reports_the_documented_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, result = run(capsys, "bench", "--n", "300", "--queries", "5", "--json", "--cache-dir", str(tmp_path))

@@ -8,10 +8,14 @@ from pathlib import Path
 import pytest
 
 from odoo_search_lib.evaluate import (
+    average,
+    by_type,
     evaluate_run,
     load_qrels,
     load_queries,
+    load_query_types,
     metrics_for,
+    per_query,
     rank_bm25_ranker,
     substring_ranker,
 )
@@ -92,10 +96,66 @@ def test_evaluate_run_without_labels() -> None:
     assert info.value.code == "bad_qrels"
 
 
+def test_per_query_average_and_by_type() -> None:
+    queries = {"q1": "one", "q2": "two", "q3": "three", "q4": "unlabelled"}
+    qrels = {"q1": {"a": 2}, "q2": {"b": 1, "c": 2}, "q3": {"d": 2}}
+    rankings = {"one": ["a"], "two": ["x", "b"], "three": [], "unlabelled": ["a"]}
+    results = per_query(queries, qrels, lambda text: rankings[text], cutoffs=(10, 1))
+    assert list(results) == ["q1", "q2", "q3"]
+    assert results["q1"] == {"ndcg@10": 1.0, "recall@10": 1.0, "mrr@10": 1.0, "hit@10": 1.0} | {
+        "ndcg@1": 1.0,
+        "recall@1": 1.0,
+        "mrr@1": 1.0,
+        "hit@1": 1.0,
+    }
+    assert results["q2"]["mrr@10"] == 0.5 and results["q2"]["mrr@1"] == 0.0
+    assert average(results)["mrr@10"] == 0.5  # (1 + 0.5 + 0) / 3
+    assert average(results)["hit@1"] == round(1 / 3, 4)
+    types = {"q1": "synonym", "q2": "exact", "q3": "synonym", "q4": "exact"}
+    grouped = by_type(results, types)
+    assert list(grouped) == ["exact", "synonym"]  # alphabetical; q4 is unlabelled and counts nowhere
+    assert grouped["exact"] == average({"q2": results["q2"]})
+    assert grouped["synonym"]["ndcg@10"] == 0.5 and grouped["synonym"]["hit@10"] == 0.5
+    assert by_type(results, {"q1": "synonym"}) == {"synonym": average({"q1": results["q1"]})}
+    assert by_type(results, {}) == {}
+
+
 def test_load_queries(tmp_path: Path) -> None:
     path = tmp_path / "queries.tsv"
-    path.write_text("q1\tcamiseta azul\n\nq2\t  tênis de corrida  \r\nq3\tcom\ttab\n", encoding="utf-8")
-    assert load_queries(path) == {"q1": "camiseta azul", "q2": "tênis de corrida", "q3": "com\ttab"}
+    path.write_text("q1\tcamiseta azul\n\nq2\t  tênis de corrida  \r\n", encoding="utf-8")
+    assert load_queries(path) == {"q1": "camiseta azul", "q2": "tênis de corrida"}
+    assert load_query_types(path) == {}
+
+
+def test_load_queries_with_types(tmp_path: Path) -> None:
+    path = tmp_path / "queries.tsv"
+    path.write_text("q1\tgeladeirinha\tsynonym\n\nq2\tpra dormir no frio\t use_case \r\nq3\tcom\ttab\n")
+    assert load_queries(path) == {"q1": "geladeirinha", "q2": "pra dormir no frio", "q3": "com"}
+    assert load_query_types(path) == {"q1": "synonym", "q2": "use_case", "q3": "tab"}
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        ("q1\tok\tsynonym\nq2\tok\tSynonym\n", 2),
+        ("q1\tok\tuse case\n", 1),
+        ("q1\tok\t\n", 1),
+        ("q1\tok\t  \n", 1),
+        ("q1\tok\t2nd\n", 1),
+        ("q1\tok\tsinônimo\n", 1),
+        ("q1\tok\t" + "x" * 41 + "\n", 1),
+        ("q1\tok\tsynonym\nq2\tsem tipo\nq3\tok\texact\n", 2),
+        ("q1\tsem tipo\nq2\tok\texact\n", 1),
+    ],
+)
+def test_load_queries_malformed_type(tmp_path: Path, content: str, line: int) -> None:
+    path = tmp_path / "queries.tsv"
+    path.write_text(content, encoding="utf-8")
+    for load in (load_queries, load_query_types):
+        with pytest.raises(InvalidInputError) as info:
+            load(path)
+        assert f"{path}:{line}:" in str(info.value)
+        assert info.value.code == "bad_query_type"
 
 
 @pytest.mark.parametrize(
@@ -104,6 +164,8 @@ def test_load_queries(tmp_path: Path) -> None:
         ("q1\tok\nno tab here\n", 2),
         ("q1\tok\n\n\tmissing id\n", 3),
         ("q1\t   \n", 1),
+        ("q1\t  \tsynonym\n", 1),
+        ("q1\tok\tsynonym\textra\n", 1),
     ],
 )
 def test_load_queries_malformed(tmp_path: Path, content: str, line: int) -> None:
