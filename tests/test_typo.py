@@ -36,7 +36,8 @@ MISSPELLINGS = [
     ("maquiagen", "maquiagem"),
     ("travisseiro", "travesseiro"),
 ]
-#: Valid words that only company 1's products of the sample contain; company 2's are close to other words.
+#: Words only company 1's products of the sample contain, each one edit from a word of company 2's products:
+#: judged on company 2's part of the catalogue they were "corrected" ("frio" -> "fio", "manhã" -> "malha").
 COMPANY_ONE_WORDS = ["frio", "manhã", "fresco", "médico", "cartão"]
 
 
