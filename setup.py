@@ -60,6 +60,7 @@ setup(
         "requests>=2.31",
         "text2num>=2.5",  # the fact check reads spelled-out numbers ("dois anos", "two-year")
         "Babel>=2.9",  # money in the shop's locale ("R$ 1.234,56") for the sales assistant; Odoo requires it too
+        "pyspellchecker>=0.8",  # Portuguese and English word lists: typo correction never rewrites a real word
     ],
     extras_require=EXTRAS,
     entry_points={"console_scripts": ["odoo-search=odoo_search_lib.cli:main"]},

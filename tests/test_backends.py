@@ -373,6 +373,16 @@ def test_filters_apply_to_sparse_stages(shared: VectorStore) -> None:
     assert ids(chars)[0] == "d2"
 
 
+def test_an_unfiltered_stage_ignores_the_batch_filters(shared: VectorStore) -> None:
+    filters = Filters(company_ids=(2,))
+    vector = BM25.encode_query("bola")  # only d4, of company 1
+    filtered, unfiltered = shared.query(
+        "c", [SignalQuery("bm25", vector, 10), SignalQuery("bm25", vector, 10, filtered=False)], filters
+    )
+    assert filtered == []
+    assert ids(unfiltered) == ["d4"]
+
+
 def test_validity_and_rule_type_filters_in_every_stage(store: VectorStore) -> None:
     """Business rules' filters (odoo_search_lib.rules): float epoch ends, open ends as ±1e15 sentinels."""
     rules = {  # id: (type, valid_from_ts, valid_to_ts)

@@ -85,12 +85,15 @@ class SignalQuery:
 
     Without ``with_payload`` only point ids and scores come back: reading payloads costs more
     than the vector search itself, so the searcher fetches them for the final hits only.
+    A stage with ``filtered`` false ignores the batch's filters and searches the whole
+    collection (typo correction asks whether any document of the tenant has a word).
     """
 
     using: Literal["dense", "bm25", "chars"]
     vector: np.ndarray | SparseVector
     limit: int
     with_payload: bool = True
+    filtered: bool = True
 
 
 @dataclass(frozen=True)
@@ -227,7 +230,7 @@ class VectorStore(Protocol):
     def query(
         self, collection: str, queries: Sequence[SignalQuery], filters: Filters | None = None
     ) -> list[list[ScoredPoint]]:
-        """Run the retrieval stages as one batch; each list is best first."""
+        """Run the retrieval stages as one batch, ``filters`` inside each filtered stage; each list is best first."""
         ...
 
     def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, JSONValue]]:

@@ -266,7 +266,7 @@ class EdgeStore(StoreBase):
                     qe.QueryRequest(
                         limit=query.limit,
                         query=qe.Query.Nearest(vector, using=query.using),
-                        filter=edge_filter,
+                        filter=edge_filter if query.filtered else None,
                         with_payload=query.with_payload,
                     )
                 )

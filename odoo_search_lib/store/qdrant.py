@@ -198,7 +198,7 @@ class QdrantStore(StoreBase):
                 query=self._sparse(q.vector) if isinstance(q.vector, SparseVector) else q.vector.tolist(),
                 using=q.using,
                 limit=q.limit,
-                filter=query_filter,
+                filter=query_filter if q.filtered else None,
                 with_payload=q.with_payload,
             )
             for q in queries

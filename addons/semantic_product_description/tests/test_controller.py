@@ -91,6 +91,16 @@ class TestProductSearchRoute(SemanticSearchTestMixin, HttpCase):
         self.assertGreater(item["score"], 0)
         self.assertTrue(set(item["scores"]) <= {"dense", "bm25", "chars"})
 
+    def test_corrected_query_is_returned(self):
+        data = self._post({"query": "pelican tosater"}).json()
+        self.assertEqual(data["corrected_query"], "pelican toaster")
+        self.assertIn(self.product_a.id, [item["id"] for item in data["results"]])
+        data = self._post({"query": "pelican toaster"}).json()
+        self.assertIn("corrected_query", data)
+        self.assertIsNone(data["corrected_query"])
+        # a real word the catalogue lacks is never rewritten, even when it is one letter from a product word
+        self.assertIsNone(self._post({"query": "toasted"}).json()["corrected_query"])
+
     def test_price_is_read_live(self):
         self.product_a.with_context(semantic_search_no_enqueue=True).list_price = 99.0
         response = self._post({"query": "pelican toaster"})
