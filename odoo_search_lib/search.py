@@ -244,18 +244,23 @@ def _boosted(
 ) -> list[Hit]:
     """The best ``size`` of ``ranked`` once each hit's score is multiplied by its boost (ties keep their order).
 
-    "Cheap" compares each price with the median price of the hits that would have been returned.
+    "Cheap" compares each price with the median price of the candidates of the same category, so a
+    cheaper notebook rises among notebooks and a mouse pad is not lifted above them for being cheap.
     """
-    prices = sorted(
-        price
-        for hit in ranked[:size]
-        if isinstance(price := payloads[hit.id].get("price"), (int, float))
-        and not isinstance(price, bool)
-        and price > 0
-    )
-    reference = prices[len(prices) // 2] if prices else None
+    prices: dict[str, list[float]] = {}
+    for hit in ranked:
+        price = payloads[hit.id].get("price")
+        if isinstance(price, (int, float)) and not isinstance(price, bool) and price > 0:
+            prices.setdefault(str(payloads[hit.id].get("category", "")), []).append(float(price))
+    # a category with one priced candidate has nothing to be cheaper than
+    references = {category: sorted(values)[len(values) // 2] for category, values in prices.items() if len(values) > 1}
     scored = [
-        (hit.score * boost_factor(boosts, payloads[hit.id], reference), position, hit)
+        (
+            hit.score
+            * boost_factor(boosts, payloads[hit.id], references.get(str(payloads[hit.id].get("category", "")))),
+            position,
+            hit,
+        )
         for position, hit in enumerate(ranked)
     ]
     scored.sort(key=lambda item: (-item[0], item[1]))

@@ -67,7 +67,7 @@ MAX_CONSTRAINTS = 10
 #: matching hit over the same product in another voltage or size a few places above, not over the
 #: right product type ten places above (bench/constraint_queries.tsv: 1.5 beat 1.25 on both labelled sets).
 ATTRIBUTE_BOOST = 1.5
-#: At most this much up or down for "cheap": a hit half (or twice) the price of the typical top hit.
+#: At most this much up or down for "cheap": a hit at half (or twice) the median price of its category's candidates.
 CHEAP_BOOST = 0.12
 
 
@@ -397,7 +397,8 @@ def boost_factor(
 
     Voltage and size: :data:`ATTRIBUTE_BOOST` when the hit's attributes hold the asked value (an attribute
     may hold one value or a list). Cheap: up to :data:`CHEAP_BOOST` more for a hit at half the
-    ``reference_price`` (the median price of the best hits) or less, as much less at twice it or more.
+    ``reference_price`` (the searcher passes the median price of the candidates in the hit's category)
+    or less, as much less at twice it or more.
     """
     factor = 1.0
     attributes = payload.get("attributes")

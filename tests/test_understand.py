@@ -341,3 +341,25 @@ def test_understanding_can_be_turned_off(tmp_path_factory: pytest.TempPathFactor
         result = off.search("fone bluetooth ate 200 reais")
     assert result.understood == ()
     assert "fone2" in result.ids()
+
+
+def test_rule_searches_read_no_constraints(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A business rule's query names the rule's own condition: "acima de 200 reais" must stay in it."""
+    path = str(tmp_path_factory.mktemp("rules") / "s")
+    settings = Settings.from_dict({"tenant": "rules", "store": {"path": path}})
+    rule = Document("r1", "Frete grátis", "Frete grátis em compras acima de 200 reais.", kind="rule")
+    with SearchIndex(settings, kind="rule", embedder=HashingEmbedder()) as rules:
+        rules.upsert([rule])
+        result = rules.search("frete gratis acima de 200 reais")
+    assert result.understood == ()
+    assert result.ids() == ["r1"]
+
+
+def test_cheap_reorders_within_a_category(index: SearchIndex) -> None:
+    """The same text is searched ("barato" removed): scores change by price against the category's median."""
+    plain = {hit.id: hit.score for hit in index.search("fone bluetooth").hits}
+    cheap = index.search("fone bluetooth barato")
+    assert cheap.understood == (Understood("cheap", True, "barato", "boost"),)
+    ratio = {hit.id: hit.score / plain[hit.id] for hit in cheap.hits}
+    assert ratio["fone1"] > 1 > ratio["fone2"]  # 149.90 and 599.90 against the fones' median 179.90
+    assert ratio["fone3"] == pytest.approx(1)  # the median itself
