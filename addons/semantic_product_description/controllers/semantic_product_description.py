@@ -62,10 +62,16 @@ class SemanticProductSearchController(http.Controller, JsonApi):
             query, limit, method, filters, variants = self._parse_search_body(body)
             if scope == API_KEY_SCOPE_PUBLISHED:
                 filters = dataclasses.replace(filters or Filters(), published=True)
-            results = self._search(query, limit, method, filters, variants)
+            results, understood = self._search(query, limit, method, filters, variants)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a JSON error
             return error_response(exc)
-        return json_response({"results": results, "took_ms": round((time.perf_counter() - started) * 1000, 2)})
+        return json_response(
+            {
+                "results": results,
+                "understood": understood,
+                "took_ms": round((time.perf_counter() - started) * 1000, 2),
+            }
+        )
 
     @http.route("/api/v1/health", type="http", auth="none", methods=_ALL_METHODS, csrf=False, save_session=False)
     def health(self, **_params):
@@ -157,6 +163,7 @@ class SemanticProductSearchController(http.Controller, JsonApi):
         return paths[0] if paths else path
 
     def _search(self, query, limit, method, filters, variants=False):
+        """``(results, understood)``: the readable hits as JSON objects, and the constraints read from the query."""
         env = request.env
         service = env["semantic.search.service"]
         max_limit = service.sudo()._get_param_int("search_max_limit", minimum=1)
@@ -189,7 +196,7 @@ class SemanticProductSearchController(http.Controller, JsonApi):
             results.append(item)
             if len(results) >= limit:
                 break
-        return results
+        return results, [item.as_dict() for item in result.understood]
 
     @staticmethod
     def _sold_on(record, website_id):
