@@ -58,7 +58,8 @@ setup(
         # `pip install odoo-search-lib`, and webhooks/Chatwoot use requests
         "openai>=1.40",
         "requests>=2.31",
-        "text2num>=2.5",  # the fact check reads spelled-out numbers ("dois anos", "two-year")
+        "text2num>=2.5",  # spelled-out numbers: the fact check ("dois anos"), budgets in queries ("ate cem reais")
+        "price-parser>=0.3",  # money in queries ("R$ 1.299,90", "1,299.90") for odoo_search_lib.understand
         "Babel>=2.9",  # money in the shop's locale ("R$ 1.234,56") for the sales assistant; Odoo requires it too
         "pyspellchecker>=0.8",  # Portuguese and English word lists: typo correction never rewrites a real word
     ],

@@ -28,10 +28,11 @@ from .exceptions import (
     WebhookError,
     WebhookVerificationError,
 )
-from .types import Document, Filters, Hit, RefreshReport, SearchResult
+from .types import Document, Filters, Hit, RefreshReport, SearchResult, Understood
 from .documents import LoadReport, document_from_dict, load_jsonl
 from .index import SearchIndex
 from .search import HybridSearcher, parse_filters
+from .understand import ParsedQuery, parse_query
 
 __all__ = [
     "ChatwootAPIError",
@@ -53,6 +54,7 @@ __all__ = [
     "LLMError",
     "LLMSettings",
     "LoadReport",
+    "ParsedQuery",
     "QueryError",
     "RefreshReport",
     "SearchIndex",
@@ -64,6 +66,7 @@ __all__ = [
     "StoreLockedError",
     "StoreSettings",
     "StoreUnavailableError",
+    "Understood",
     "UnsafeURLError",
     "WebhookError",
     "WebhookVerificationError",
@@ -71,4 +74,5 @@ __all__ = [
     "document_from_dict",
     "load_jsonl",
     "parse_filters",
+    "parse_query",
 ]

@@ -226,9 +226,18 @@ def cmd_search(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
     with SearchIndex(_settings(args, args.store)) as index:
         result = index.search(args.query, limit=args.limit, method=args.method, filters=filters)
     rows = [_hit_row(hit) for hit in result.hits]
+    understood = [item.as_dict() for item in result.understood]
     if not args.json:
         _print_hits(result.query, rows, result.took_ms, out)
-    return {"query": result.query, "method": result.method, "took_ms": round(result.took_ms, 2), "results": rows}
+        for item in result.understood:
+            print(f"  understood: {item.kind} {item.value} ({item.text!r}, {item.applied})", file=out)
+    return {
+        "query": result.query,
+        "method": result.method,
+        "took_ms": round(result.took_ms, 2),
+        "results": rows,
+        "understood": understood,
+    }
 
 
 def _product_only(args: argparse.Namespace) -> None:

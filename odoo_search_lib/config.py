@@ -114,6 +114,9 @@ class SearchSettings:
     max_limit: int = 100
     max_query_chars: int = 512
     bm25_avg_len: float = 40.0
+    #: Read budgets, stock wishes, voltage, size and "cheap" from the query (``odoo_search_lib.understand``):
+    #: prices and stock become filters, the others boosts.
+    understand: bool = True
 
     def __post_init__(self) -> None:
         # A partial mapping ({"dense": 2}) changes those signals and keeps the others' defaults.

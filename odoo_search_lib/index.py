@@ -20,6 +20,7 @@ chunk by chunk (from any process, resumable: writes are idempotent upserts),
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -87,8 +88,13 @@ class SearchIndex:
         # would otherwise create two live collections, and an upsert during a reindex would land in
         # the collection the reindex is about to drop. Searches never wait for it.
         self._writes = threading.RLock()
+        # Budgets, sizes and voltages are read from product queries only: a business rule's query
+        # ("frete gratis acima de 200 reais") names the very condition the rule's text holds.
+        search_settings = (
+            settings.search if kind == "product" else dataclasses.replace(settings.search, understand=False)
+        )
         self.searcher = HybridSearcher(
-            self.store, self._search_target, self.embedder, self.bm25, self.chars, settings.search, self.cache
+            self.store, self._search_target, self.embedder, self.bm25, self.chars, search_settings, self.cache
         )
 
     @property

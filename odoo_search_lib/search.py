@@ -26,12 +26,19 @@ edits) among the typo signal's best hits, so ``camizeta`` is embedded as
 corrected text ranked better on the labelled sample than embedding the
 original, their mean, or both as two dense signals (bench/README.md).
 
+Constraints in the query (``search.understand``, on by default; :mod:`odoo_search_lib.understand`):
+budgets and stock wishes become filters intersected with the caller's, and are dropped (``relaxed``)
+with one more round trip when they leave no hit; voltage, size and "cheap" reorder a few more hits
+than asked for. The signals search the query without those words; ``SearchResult.understood`` says
+what was read and how it was used.
+
 Ties are broken by the best single-signal rank, then by document id, so the
 same query always returns the same order.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
 import re
@@ -51,6 +58,7 @@ from .sparse import BM25Encoder, CharNgramEncoder, SparseVector, term_id
 from .store.base import ScoredPoint, SignalQuery, VectorStore
 from .text import fold
 from .types import Filters, Hit, SearchResult
+from .understand import ParsedQuery, Understood, boost_factor, merge_filters, parse_query
 from .words import WordList
 
 __all__ = ["METHODS", "HybridSearcher", "correct_words", "edit_distance", "fuse", "parse_filters"]
@@ -63,6 +71,10 @@ CORRECTION_HITS = 30
 CORRECTION_CHARS_PER_HIT = 2000
 #: Shorter words are never corrected (too many near neighbours).
 MIN_CORRECTED_LENGTH = 4
+#: With a voltage, size or "cheap" boost, this many times the asked number of hits (at least
+#: ``BOOST_POOL_MIN``, at most the prefetch depth) are fused and reordered before the cut.
+BOOST_POOL_FACTOR = 3
+BOOST_POOL_MIN = 30
 
 METHODS = ("hybrid", "bm25", "dense")
 
@@ -150,7 +162,56 @@ class HybridSearcher:
         if method != "hybrid":
             weights = {signal: float(signal == method) for signal in SIGNALS}
         depth = max(self.settings.prefetch, size)
+        parsed = parse_query(text, self.bm25.analyzer.language) if self.settings.understand else ParsedQuery(text)
+        searched, understood = merge_filters(filters, parsed.constraints)
+        boosts = [item for item in understood if item.applied == "boost"]
+        # Boosts reorder a few more hits than are returned: the ones they lift come from just below the cut.
+        pool = min(depth, max(size * BOOST_POOL_FACTOR, BOOST_POOL_MIN)) if boosts else size
         collection = self._collection()
+        ranked, corrected = self._ranked(collection, parsed.text, weights, depth, pool, fusion, searched)
+        if not ranked and searched is not filters:
+            # The parsed filters left nothing: never answer empty because of them (one more round trip).
+            ranked, corrected = self._ranked(collection, parsed.text, weights, depth, pool, fusion, filters)
+            understood = tuple(
+                dataclasses.replace(item, applied="relaxed") if item.applied == "filter" else item
+                for item in understood
+            )
+        # Payloads for the final hits only (one read); a point deleted meanwhile is dropped.
+        payloads = self.store.payloads(collection, [hit.id for hit in ranked]) if ranked else {}
+        ranked = [hit for hit in ranked if hit.id in payloads]
+        if boosts:
+            ranked = _boosted(ranked, payloads, boosts, size)
+        query_terms = set(self.bm25.analyzer.terms(corrected))
+        hits = tuple(
+            Hit(
+                payloads[hit.id]["doc_id"],
+                hit.score,
+                hit.scores,
+                payloads[hit.id],
+                self._confidence(query_terms, hit.scores, payloads[hit.id]),
+            )
+            for hit in ranked
+        )
+        return SearchResult(
+            text,
+            method,
+            hits,
+            (time.perf_counter() - started) * 1000,
+            corrected if corrected != parsed.text else None,
+            understood,
+        )
+
+    def _ranked(
+        self,
+        collection: str,
+        text: str,
+        weights: Mapping[str, float],
+        depth: int,
+        size: int,
+        fusion: str,
+        filters: Filters | None,
+    ) -> tuple[list[Hit], str]:
+        """The best ``size`` fused hits (keyed by point id) for ``text`` and the text the signals searched."""
         results: dict[str, list[ScoredPoint]] = {}
         corrected = text
         if weights["chars"] > 0:
@@ -181,24 +242,7 @@ class HybridSearcher:
         if stages:
             for stage, points in zip(stages, self.store.query(collection, stages, filters), strict=True):
                 results[stage.using] = points
-        ranked = fuse(results, weights, fusion=fusion, rrf_k=self.settings.rrf_k, limit=size)
-        # Payloads for the final hits only (one read); a point deleted meanwhile is dropped.
-        payloads = self.store.payloads(collection, [hit.id for hit in ranked]) if ranked else {}
-        query_terms = set(self.bm25.analyzer.terms(corrected))
-        hits = tuple(
-            Hit(
-                payloads[hit.id]["doc_id"],
-                hit.score,
-                hit.scores,
-                payloads[hit.id],
-                self._confidence(query_terms, hit.scores, payloads[hit.id]),
-            )
-            for hit in ranked
-            if hit.id in payloads
-        )
-        return SearchResult(
-            text, method, hits, (time.perf_counter() - started) * 1000, corrected if corrected != text else None
-        )
+        return fuse(results, weights, fusion=fusion, rrf_k=self.settings.rrf_k, limit=size), corrected
 
     def _confidence(self, query_terms: set[str], scores: Mapping[str, float], payload: Mapping[str, Any]) -> float:
         coverage = term_coverage(query_terms, hit_terms(payload, self.bm25.analyzer))
@@ -231,6 +275,34 @@ class HybridSearcher:
                 vector = SparseVector((term_id(self.bm25.analyzer.stem(word)),), (1.0,))
                 probes.append((word, SignalQuery("bm25", vector, 1, with_payload=False, filtered=False)))
         return candidates, probes
+
+
+def _boosted(
+    ranked: Sequence[Hit], payloads: Mapping[str, Mapping[str, Any]], boosts: Sequence[Understood], size: int
+) -> list[Hit]:
+    """The best ``size`` of ``ranked`` once each hit's score is multiplied by its boost (ties keep their order).
+
+    "Cheap" compares each price with the median price of the candidates of the same category, so a
+    cheaper notebook rises among notebooks and a mouse pad is not lifted above them for being cheap.
+    """
+    prices: dict[str, list[float]] = {}
+    for hit in ranked:
+        price = payloads[hit.id].get("price")
+        if isinstance(price, (int, float)) and not isinstance(price, bool) and price > 0:
+            prices.setdefault(str(payloads[hit.id].get("category", "")), []).append(float(price))
+    # a category with one priced candidate has nothing to be cheaper than
+    references = {category: sorted(values)[len(values) // 2] for category, values in prices.items() if len(values) > 1}
+    scored = [
+        (
+            hit.score
+            * boost_factor(boosts, payloads[hit.id], references.get(str(payloads[hit.id].get("category", "")))),
+            position,
+            hit,
+        )
+        for position, hit in enumerate(ranked)
+    ]
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    return [dataclasses.replace(hit, score=score) for score, _, hit in scored[:size]]
 
 
 def _vocabulary(payloads: Iterable[Mapping[str, Any]], chars: CharNgramEncoder) -> dict[str, int]:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Union
 
-__all__ = ["Document", "Filters", "Hit", "JSONValue", "RefreshReport", "SearchResult"]
+__all__ = ["Document", "Filters", "Hit", "JSONValue", "RefreshReport", "SearchResult", "Understood"]
 
 #: A JSON value: what ``Document.extra`` holds and what the store's payloads are made of.
 JSONValue = Union[str, int, float, bool, None, list["JSONValue"], dict[str, "JSONValue"]]  # noqa: UP007 - recursive alias
@@ -108,6 +108,27 @@ class RefreshReport:
 
 
 @dataclass(frozen=True)
+class Understood:
+    """One constraint read from a query.
+
+    ``kind`` is one of :data:`odoo_search_lib.understand.KINDS`; ``value`` the amount (``price_max``,
+    ``price_min``), ``{"min": .., "max": ..}`` (``price_range``), the voltage (``"110V"``, ``"220V"``,
+    ``"bivolt"``), the size (``"G"``, ``"42"``) or
+    ``True`` (``cheap``, ``in_stock``); ``text`` the words it came from; ``applied`` how the search used it:
+    ``"filter"``, ``"boost"``, or ``"relaxed"`` (a filter that left no result, or contradicted the caller's
+    filters, and was dropped).
+    """
+
+    kind: str
+    value: JSONValue
+    text: str
+    applied: str
+
+    def as_dict(self) -> dict[str, JSONValue]:
+        return {"kind": self.kind, "value": self.value, "text": self.text, "applied": self.applied}
+
+
+@dataclass(frozen=True)
 class SearchResult:
     """The hits of one query, best first, with the time the search took."""
 
@@ -117,6 +138,8 @@ class SearchResult:
     took_ms: float
     #: The query with misspelt words corrected, when a correction was used for the dense and BM25 signals.
     corrected_query: str | None = None
+    #: The constraints read from the query (budgets, stock, voltage, size, "cheap") and how each was used.
+    understood: tuple[Understood, ...] = ()
 
     def ids(self) -> list[str]:
         return [hit.id for hit in self.hits]

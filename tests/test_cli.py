@@ -76,6 +76,14 @@ def test_index_then_search(store: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "a3" not in [row["id"] for row in result["results"]]
 
 
+def test_search_says_what_it_understood(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, result = run(capsys, "search", "camiseta preta ate 5 reais", "--store", str(store), "--json")
+    assert code == 0 and result["results"], "an impossible budget is relaxed, not an empty answer"
+    assert result["understood"] == [{"kind": "price_max", "value": 5.0, "text": "ate 5 reais", "applied": "relaxed"}]
+    assert main(["search", "camiseta preta ate 5 reais", "--store", str(store)]) == 0
+    assert "understood: price_max 5.0 ('ate 5 reais', relaxed)" in capsys.readouterr().out
+
+
 def test_index_refresh_writes_only_changes(store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     products = write_jsonl(tmp_path / "p.jsonl", PRODUCTS)
     code, result = run(capsys, "index", str(products), "--store", str(store), "--json", "--refresh")

@@ -62,13 +62,14 @@ class SemanticProductSearchController(http.Controller, JsonApi):
             query, limit, method, filters, variants = self._parse_search_body(body)
             if scope == API_KEY_SCOPE_PUBLISHED:
                 filters = dataclasses.replace(filters or Filters(), published=True)
-            results, corrected_query = self._search(query, limit, method, filters, variants)
+            results, corrected_query, understood = self._search(query, limit, method, filters, variants)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a JSON error
             return error_response(exc)
         return json_response(
             {
                 "results": results,
                 "corrected_query": corrected_query,
+                "understood": understood,
                 "took_ms": round((time.perf_counter() - started) * 1000, 2),
             }
         )
@@ -163,7 +164,8 @@ class SemanticProductSearchController(http.Controller, JsonApi):
         return paths[0] if paths else path
 
     def _search(self, query, limit, method, filters, variants=False):
-        """The result items the key's user may read, and the query with misspellings corrected (or None)."""
+        """The result items the key's user may read, the query with misspellings corrected (or None),
+        and the constraints read from the query as JSON objects."""
         env = request.env
         service = env["semantic.search.service"]
         max_limit = service.sudo()._get_param_int("search_max_limit", minimum=1)
@@ -181,6 +183,9 @@ class SemanticProductSearchController(http.Controller, JsonApi):
         readable = env["product.template"].search([("id", "in", [res_id for res_id in ids if res_id])])
         by_id = {record.id: record for record in readable}
         published_only = filters is not None and filters.published
+        in_stock = filters.in_stock if filters is not None else None
+        if in_stock is None and any(u.kind == "in_stock" and u.applied == "filter" for u in result.understood):
+            in_stock = True  # "em estoque" read from the query: the live level decides too
         results = []
         for hit, res_id in zip(result.hits, ids, strict=True):
             record = by_id.get(res_id)
@@ -191,12 +196,12 @@ class SemanticProductSearchController(http.Controller, JsonApi):
             if filters is not None and filters.website_id and not self._sold_on(record.sudo(), filters.website_id):
                 continue  # moved to another website since indexing
             item = self._result_item(service, record, hit, variants)
-            if filters is not None and filters.in_stock is not None and item["in_stock"] != filters.in_stock:
+            if in_stock is not None and item["in_stock"] != in_stock:
                 continue  # stock moved since indexing: the live level decides
             results.append(item)
             if len(results) >= limit:
                 break
-        return results, result.corrected_query
+        return results, result.corrected_query, [item.as_dict() for item in result.understood]
 
     @staticmethod
     def _sold_on(record, website_id):

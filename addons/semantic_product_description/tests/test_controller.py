@@ -117,6 +117,27 @@ class TestProductSearchRoute(SemanticSearchTestMixin, HttpCase):
         response = self._post({"query": "pelican toaster", "filters": {"category": "All / Garden"}})
         self.assertEqual(response.json()["results"], [])
 
+    def test_constraints_in_the_query_are_applied_and_returned(self):
+        response = self._post({"query": "pelican toaster ate 200 reais"})
+        self.assertEqual(response.status_code, 200, response.text)
+        data = response.json()
+        ids = [item["id"] for item in data["results"]]
+        self.assertIn(self.product_a.id, ids)
+        self.assertNotIn(self.shared.id, ids, "over the budget written in the query")
+        self.assertEqual(
+            data["understood"],
+            [{"kind": "price_max", "value": 200.0, "text": "ate 200 reais", "applied": "filter"}],
+        )
+        # a budget nothing meets is relaxed, and said so: the customer still gets the toasters
+        response = self._post({"query": "pelican toaster under $5"})
+        data = response.json()
+        self.assertIn(self.shared.id, [item["id"] for item in data["results"]])
+        self.assertEqual(data["understood"][0]["applied"], "relaxed")
+        # the caller's filter is never widened by a parsed one
+        response = self._post({"query": "pelican toaster acima de 100", "filters": {"price_max": 200}})
+        self.assertEqual([item["id"] for item in response.json()["results"]], [self.product_a.id])
+        self.assertEqual(self._post({"query": "pelican toaster"}).json()["understood"], [])
+
     def test_missing_key(self):
         self._assert_error(self._post({"query": "toaster"}, key=False), 401, "missing_api_key")
 
