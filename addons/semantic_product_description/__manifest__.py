@@ -4,7 +4,7 @@
     "name": "Semantic Product Description",
     "summary": "Generate semantic product descriptions, search the catalogue "
     "with hybrid (dense + BM25) search kept in sync by queue jobs, and send signed product webhooks",
-    "version": "18.0.2.1.0",
+    "version": "18.0.2.2.0",
     "category": "Sales/Sales",
     "website": "https://github.com/odoo-search-lib/odoo-search-lib",
     "author": "Odoo Search Lib contributors",
@@ -30,6 +30,7 @@
         "views/semantic_webhook_endpoint_views.xml",
         "views/semantic_webhook_delivery_views.xml",
         "views/semantic_chatwoot_views.xml",
+        "views/semantic_synonym_views.xml",
         "wizards/semantic_api_key_wizard_views.xml",
         "views/res_config_settings_views.xml",
         "wizards/semantic_description_wizard_views.xml",
