@@ -43,7 +43,7 @@ setup(
     license="LGPL-3.0-or-later",
     python_requires=">=3.10",
     packages=find_packages(include=["odoo_search_lib", "odoo_search_lib.*"]),
-    package_data={"odoo_search_lib": ["py.typed", "data/*.jsonl", "data/*.tsv", "data/*.txt"]},
+    package_data={"odoo_search_lib": ["py.typed", "data/*.jsonl", "data/*.tsv", "data/*.txt", "data/*.json"]},
     install_requires=[
         "numpy>=1.24",
         "mmh3>=4",

@@ -6,7 +6,15 @@ assistant built on top. This package never imports ``odoo``.
 """
 
 from ._version import __version__
-from .config import EmbedderSettings, EmbeddingCacheSettings, LLMSettings, SearchSettings, Settings, StoreSettings
+from .config import (
+    EmbedderSettings,
+    EmbeddingCacheSettings,
+    LLMSettings,
+    SearchSettings,
+    Settings,
+    StoreSettings,
+    SynonymSettings,
+)
 from .exceptions import (
     ChatwootAPIError,
     ChatwootError,
@@ -32,6 +40,7 @@ from .types import Document, Filters, Hit, RefreshReport, SearchResult, Understo
 from .documents import LoadReport, document_from_dict, load_jsonl
 from .index import SearchIndex
 from .search import HybridSearcher, parse_filters
+from .synonyms import SynonymSet, Synonyms
 from .understand import ParsedQuery, parse_query
 
 __all__ = [
@@ -66,6 +75,9 @@ __all__ = [
     "StoreLockedError",
     "StoreSettings",
     "StoreUnavailableError",
+    "SynonymSet",
+    "SynonymSettings",
+    "Synonyms",
     "Understood",
     "UnsafeURLError",
     "WebhookError",

@@ -14,6 +14,7 @@ Environment variables are the dict keys upper-cased under ``ODOO_SEARCH_``:
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import re
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from .exceptions import ConfigError
+from .synonyms import Synonyms, SynonymSet, parse_sets
 
 __all__ = [
     "EmbedderSettings",
@@ -31,6 +33,7 @@ __all__ = [
     "SearchSettings",
     "Settings",
     "StoreSettings",
+    "SynonymSettings",
 ]
 
 LANGUAGES = ("pt", "en")
@@ -42,6 +45,7 @@ SIGNALS = ("dense", "bm25", "chars")
 #: the multilingual dense model is the strongest single signal, BM25 adds exact words and codes,
 #: character trigrams rescue typos.
 DEFAULT_WEIGHTS = {"dense": 3.0, "bm25": 1.0, "chars": 0.5}
+_FLAGS = ("1", "true", "yes", "on", "0", "false", "no", "off", "")
 _TENANT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
@@ -186,6 +190,28 @@ class LLMSettings:
 
 
 @dataclass(frozen=True)
+class SynonymSettings:
+    """Query-time synonyms (``odoo_search_lib.synonyms``): the built-in retail list and the tenant's own sets.
+
+    ``sets`` is a list of ``{"synonyms": [...], "root": "..."}`` mappings (``root`` makes a set
+    one-way); from the environment, a JSON array.
+    """
+
+    builtin: bool = True
+    sets: tuple[SynonymSet, ...] = ()
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "sets", parse_sets(self.sets))
+        except ConfigError as exc:
+            raise ConfigError(f"synonyms.sets: {exc.message}", code=exc.code) from None
+
+    def validate(self) -> None:
+        if not isinstance(self.builtin, bool):
+            raise ConfigError(f"synonyms.builtin must be true or false (got {self.builtin!r})")
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything one tenant (one Odoo database) needs."""
 
@@ -197,13 +223,19 @@ class Settings:
     llm: LLMSettings = field(default_factory=LLMSettings)
     redis_url: str = field(default="", repr=False)
     embedding_cache: EmbeddingCacheSettings = field(default_factory=EmbeddingCacheSettings)
+    synonyms: SynonymSettings = field(default_factory=SynonymSettings)
 
     def __post_init__(self) -> None:
         if not isinstance(self.tenant, str) or not _TENANT_RE.match(self.tenant):
             raise ConfigError("tenant must be 1-63 letters, digits, '_', '.' or '-' (an Odoo database name)")
         _choice("language", self.language, LANGUAGES)
-        for part in (self.embedder, self.store, self.search, self.llm, self.embedding_cache):
+        for part in (self.embedder, self.store, self.search, self.llm, self.embedding_cache, self.synonyms):
             part.validate()
+        if self.synonyms.sets:
+            try:  # compiling checks the phrases in this language (a term of stopwords only is refused)
+                Synonyms.build(self.synonyms.sets, self.language, builtin=False)
+            except ConfigError as exc:
+                raise ConfigError(f"synonyms.sets: {exc.message}", code=exc.code) from None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Settings:
@@ -269,9 +301,11 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
     text = str(hint)
     try:
         if hint is bool:
-            if isinstance(value, str):
+            if isinstance(value, str) and value.strip().lower() in _FLAGS:
                 return value.strip().lower() in ("1", "true", "yes", "on")
-            return bool(value)
+            if isinstance(value, bool) or value in (0, 1):
+                return bool(value)
+            raise ValueError
         if hint is int:
             if isinstance(value, bool):
                 raise ValueError
@@ -284,10 +318,16 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
             if not isinstance(value, (str, int, float)):
                 raise ValueError
             return str(value)
+        if "SynonymSet" in text:
+            if isinstance(value, str):  # an environment variable holds a JSON array
+                value = json.loads(value)
+            return parse_sets(value)
         if "Mapping[str, float]" in text:
             if not isinstance(value, Mapping):
                 raise ValueError
             return {str(k): float(v) for k, v in value.items()}
+    except ConfigError as exc:
+        raise ConfigError(f"setting {key}: {exc.message}", code=exc.code) from None
     except (TypeError, ValueError, OverflowError):
         raise ConfigError(f"setting {key} has an invalid value {value!r}") from None
     return value  # pragma: no cover - every field type is handled above

@@ -41,6 +41,7 @@ from .exceptions import EmbeddingError, IndexNotBuiltError, InvalidInputError, S
 from .search import HybridSearcher, parse_filters
 from .sparse import BM25Encoder, CharNgramEncoder
 from .store import Point, VectorStore, open_store
+from .synonyms import Synonyms, SynonymSet, parse_sets
 from .text import Analyzer
 from .types import Document, Filters, JSONValue, RefreshReport, SearchResult
 from .vectorcache import CachedEmbedding, VectorCache, open_vector_cache
@@ -60,6 +61,8 @@ class SearchIndex:
     sparse_text = staticmethod(sparse_text)
     typo_text = staticmethod(typo_text)
     payload = staticmethod(payload)
+    #: The tenant's own synonym sets in use (what :meth:`set_synonyms` was last given).
+    synonym_sets: tuple[SynonymSet, ...] = ()
 
     def __init__(
         self,
@@ -96,6 +99,7 @@ class SearchIndex:
         self.searcher = HybridSearcher(
             self.store, self._search_target, self.embedder, self.bm25, self.chars, search_settings, self.cache
         )
+        self.set_synonyms(settings.synonyms.sets)
 
     @property
     def alias(self) -> str:
@@ -358,6 +362,19 @@ class SearchIndex:
             if progress is not None:
                 progress(done, total)
         return done
+
+    # -- synonyms ----------------------------------------------------------
+
+    def set_synonyms(self, sets: Iterable[SynonymSet | Mapping[str, object]]) -> None:
+        """Replace this tenant's own synonym sets (the built-in list stays as ``synonyms.builtin`` says).
+
+        Query time only: the next search uses them, nothing is reindexed. Bad sets raise
+        :class:`ConfigError` (with a ``code``) and leave the current ones in place.
+        """
+        sets = parse_sets(sets)
+        synonyms = Synonyms.build(sets, self.settings.language, builtin=self.settings.synonyms.builtin)
+        self.searcher.synonyms = synonyms if synonyms else None
+        self.synonym_sets = sets
 
     # -- reading -----------------------------------------------------------
 

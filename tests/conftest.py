@@ -62,25 +62,101 @@ class HashingEmbedder:
 
 
 MINI_CATALOGUE = [
-    Document("c1", "Camiseta Básica Algodão Preta", "Camiseta macia para o dia a dia.", "Roupas > Camisetas",
-             {"Cor": "Preta", "Tamanho": "M"}, 49.9, "BRL", True, True, ("algodão",), 1),
-    Document("c2", "Camiseta Dry Fit Azul", "Tecido leve para treinos.", "Roupas > Camisetas",
-             {"Cor": "Azul"}, 69.9, "BRL", False, True, ("esporte",), 1),
-    Document("t1", "Tênis de Corrida Runner", "Amortecimento para corrida de rua.", "Calçados > Tênis",
-             {"Cor": "Preto", "Tamanho": "42"}, 299.0, "BRL", True, True, ("corrida",), None, website_id=1),
-    Document("f1", "Fone Bluetooth TWS", "Fone sem fio com estojo carregador.", "Eletrônicos > Fones de Ouvido",
-             {"Cor": "Branco"}, 129.0, "BRL", True, True, (), 2, website_id=2),
-    Document("k1", "Capa para Celular", "Capa de silicone.", "Eletrônicos > Acessórios",
-             {}, 19.0, "BRL", True, False, (), None),
-    Document("n1", "Notebook Ultra 16GB", "Notebook leve para trabalhar em casa.", "Informática > Notebooks",
-             {"Memória": "16GB"}, 4599.0, "BRL", True, True, ("home office",), 1),
+    Document(
+        "c1",
+        "Camiseta Básica Algodão Preta",
+        "Camiseta macia para o dia a dia.",
+        "Roupas > Camisetas",
+        {"Cor": "Preta", "Tamanho": "M"},
+        49.9,
+        "BRL",
+        True,
+        True,
+        ("algodão",),
+        1,
+    ),
+    Document(
+        "c2",
+        "Camiseta Dry Fit Azul",
+        "Tecido leve para treinos.",
+        "Roupas > Camisetas",
+        {"Cor": "Azul"},
+        69.9,
+        "BRL",
+        False,
+        True,
+        ("esporte",),
+        1,
+    ),
+    Document(
+        "t1",
+        "Tênis de Corrida Runner",
+        "Amortecimento para corrida de rua.",
+        "Calçados > Tênis",
+        {"Cor": "Preto", "Tamanho": "42"},
+        299.0,
+        "BRL",
+        True,
+        True,
+        ("corrida",),
+        None,
+        website_id=1,
+    ),
+    Document(
+        "f1",
+        "Fone Bluetooth TWS",
+        "Fone sem fio com estojo carregador.",
+        "Eletrônicos > Fones de Ouvido",
+        {"Cor": "Branco"},
+        129.0,
+        "BRL",
+        True,
+        True,
+        (),
+        2,
+        website_id=2,
+    ),
+    Document(
+        "k1",
+        "Capa para Celular",
+        "Capa de silicone.",
+        "Eletrônicos > Acessórios",
+        {},
+        19.0,
+        "BRL",
+        True,
+        False,
+        (),
+        None,
+    ),
+    Document(
+        "n1",
+        "Notebook Ultra 16GB",
+        "Notebook leve para trabalhar em casa.",
+        "Informática > Notebooks",
+        {"Memória": "16GB"},
+        4599.0,
+        "BRL",
+        True,
+        True,
+        ("home office",),
+        1,
+    ),
 ]
 
 
 @pytest.fixture(scope="module")
 def mini_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
     """A read-only SearchIndex over MINI_CATALOGUE in an embedded store, with the hashing embedder."""
-    settings = Settings.from_dict({"tenant": "mini", "store": {"path": str(tmp_path_factory.mktemp("mini") / "store")}})
+    # Without the built-in synonyms: the hashing embedder's collisions are no judge of them (test_synonyms.py
+    # tests synonyms on their own catalogue).
+    settings = Settings.from_dict(
+        {
+            "tenant": "mini",
+            "store": {"path": str(tmp_path_factory.mktemp("mini") / "store")},
+            "synonyms": {"builtin": False},
+        }
+    )
     with SearchIndex(settings, embedder=HashingEmbedder()) as index:
         index.upsert(MINI_CATALOGUE)
         yield index

@@ -56,11 +56,13 @@ def test_bm25_scores_match_rank_bm25_on_the_sample(tmp_path: Path) -> None:
     with SearchIndex(analyzer_settings, embedder=HashingEmbedder()) as index:
         corpus = [index.bm25.analyzer.terms(sparse_text(doc)) for doc in PRODUCTS]
         average = sum(map(len, corpus)) / len(corpus)
-    # the oracle scores the whole query text: constraints ("220V", "ate 100 reais") stay in it
+    # the oracle scores the whole query text: constraints ("220V", "ate 100 reais") stay in it,
+    # and it knows no synonyms
     settings = Settings.from_dict(
         {
             "store": {"path": str(tmp_path / "oracle")},
             "search": {"bm25_avg_len": average, "max_limit": 1000, "understand": False},
+            "synonyms": {"builtin": False},
         }
     )
     oracle = QdrantIdfBM25(corpus, k1=1.2, b=0.75)

@@ -141,9 +141,7 @@ def test_hit_explains_its_fused_score(mini_index: SearchIndex) -> None:
     chars = mini_index.store.query(mini_index.collection(), [stage])[0]
     per_signal["chars"] = [point.doc_id for point in chars]
     top = mini_index.search("camiseta preta").hits[0]
-    expected = sum(
-        weights[signal] / (k + ids.index(top.id) + 1) for signal, ids in per_signal.items() if top.id in ids
-    )
+    expected = sum(weights[signal] / (k + ids.index(top.id) + 1) for signal, ids in per_signal.items() if top.id in ids)
     assert top.score == pytest.approx(expected)
     assert set(top.scores) == {signal for signal, ids in per_signal.items() if top.id in ids}
 
@@ -216,8 +214,14 @@ def test_parse_filters_rejects_bad_input(raw: object, code: str) -> None:
 
 @pytest.mark.parametrize(
     ("a", "b", "distance"),
-    [("camiseta", "camiseta", 0), ("camizeta", "camiseta", 1), ("notbook", "notebook", 1), ("tneis", "tenis", 1),
-     ("geladera", "geladeira", 1), ("abc", "xyz", 3)],
+    [
+        ("camiseta", "camiseta", 0),
+        ("camizeta", "camiseta", 1),
+        ("notbook", "notebook", 1),
+        ("tneis", "tenis", 1),
+        ("geladera", "geladeira", 1),
+        ("abc", "xyz", 3),
+    ],
 )
 def test_edit_distance_counts_transpositions_as_one(a: str, b: str, distance: int) -> None:
     assert edit_distance(a, b, 5) == distance

@@ -30,6 +30,7 @@
         "views/semantic_webhook_endpoint_views.xml",
         "views/semantic_webhook_delivery_views.xml",
         "views/semantic_chatwoot_views.xml",
+        "views/semantic_synonym_views.xml",
         "wizards/semantic_api_key_wizard_views.xml",
         "views/res_config_settings_views.xml",
         "wizards/semantic_description_wizard_views.xml",

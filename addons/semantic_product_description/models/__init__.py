@@ -14,3 +14,4 @@ from . import product_attribute_value
 from . import res_config_settings
 from . import res_users_apikeys
 from . import semantic_chatwoot
+from . import semantic_synonym

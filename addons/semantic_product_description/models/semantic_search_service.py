@@ -210,7 +210,11 @@ class SemanticSearchService(models.AbstractModel):
                 f"Odoo runs with workers = {tools.config['workers']} but the embedded search store serves "
                 "one process only"
             )
-        return search_registry.get_index(self.env.cr.dbname, settings, kind=kind)
+        index = search_registry.get_index(self.env.cr.dbname, settings, kind=kind)
+        sets = self.env["semantic.synonym"]._get_sets()
+        if index.synonym_sets != sets:  # changed here or in another worker: the next search uses them
+            index.set_synonyms(sets)
+        return index
 
     # ------------------------------------------------------------------
     # Errors: the library's exception tree mapped to UI messages, once

@@ -28,6 +28,7 @@ class TestMenusAndButtons(TransactionCase):
             "semantic_webhook_endpoint_menu",
             "semantic_webhook_delivery_menu",
             "semantic_reindex_run_menu_reindex",
+            "semantic_synonym_menu",
         ):
             menu = self.env.ref(f"semantic_product_description.{xmlid}")
             self.assertIn(menu.id, visible, xmlid)

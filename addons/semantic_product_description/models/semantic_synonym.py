@@ -1,0 +1,84 @@
+# Copyright 2025 Odoo Search Lib contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The database's own synonym sets, applied by the product search at query time (no reindex)."""
+
+from odoo import api, fields, models, tools
+from odoo.exceptions import ValidationError
+
+from odoo_search_lib import ConfigError, Synonyms, SynonymSet
+from odoo_search_lib.synonyms import MAX_SETS, MAX_TERM_CHARS, MAX_TERMS_PER_SET
+
+
+class SemanticSynonym(models.Model):
+    _name = "semantic.synonym"
+    _description = "Semantic Search Synonym Set"
+    _order = "root, name, id"
+
+    name = fields.Char(
+        "Synonyms",
+        required=True,
+        help="Comma-separated words or phrases that mean the same, e.g. 'fridge, refrigerator'. "
+        "Without a root, a search for any of them also finds the others.",
+    )
+    root = fields.Char(
+        help="Makes the set one-way: a search for the root also finds the synonyms, a search for a synonym "
+        "does not find the root's products. For a general term and its kinds, e.g. 'footwear' -> 'sneakers, boots'.",
+    )
+    active = fields.Boolean(default=True)
+
+    @api.constrains("name", "root", "active")
+    def _check_synonyms(self):
+        service = self.env["semantic.search.service"]
+        language = service._get_param("language") or service._default_language()
+        for record in self.filtered("active"):
+            try:
+                Synonyms.build([record._synonym_set()], language, builtin=False)
+            except ConfigError as exc:
+                raise ValidationError(self._validation_message(exc, record)) from None
+        if self.search_count([]) > MAX_SETS:
+            raise ValidationError(self.env._("At most %(max)s synonym sets can be active.", max=MAX_SETS))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        self.env.registry.clear_cache()  # _get_sets: every worker reads the sets again
+        return records
+
+    def write(self, vals):
+        result = super().write(vals)
+        self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
+
+    def _synonym_set(self):
+        """This record as the library's :class:`SynonymSet` (the terms split on commas)."""
+        self.ensure_one()
+        terms = [term.strip() for term in (self.name or "").split(",") if term.strip()]
+        return SynonymSet(tuple(terms), (self.root or "").strip() or None)
+
+    @api.model
+    @tools.ormcache()
+    def _get_sets(self):
+        """The active sets of this database, cached until a set changes (in any worker)."""
+        return tuple(record._synonym_set() for record in self.sudo().search([]))
+
+    def _validation_message(self, exc, record):
+        """The library's error code as a sentence for the form."""
+        messages = {
+            "empty_synonym_set": self.env._(
+                "Enter at least two different synonyms separated by commas, or a root and one synonym."
+            ),
+            "empty_synonym": self.env._(
+                "Each synonym needs a word that can be searched (not only words such as 'de' or 'the')."
+            ),
+            "synonym_too_long": self.env._(
+                "Each synonym may have at most %(chars)s characters and 6 words.", chars=MAX_TERM_CHARS
+            ),
+            "too_many_synonyms": self.env._("A set may have at most %(max)s synonyms.", max=MAX_TERMS_PER_SET),
+        }
+        message = messages.get(exc.code) or str(exc)
+        return self.env._("Synonym set '%(name)s': %(message)s", name=record.name, message=message)
