@@ -205,12 +205,20 @@ def cmd_index(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
 
 
 def _parse_filter_args(items: Sequence[str]) -> Any:
-    raw: dict[str, str] = {}
+    """``key=value`` strings as filters; ``attributes`` takes a JSON object (``attributes={"Tamanho": [38, 39]}``)."""
+    raw: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise QueryError(f"--filter expects key=value (got {item!r})", code="invalid_filter")
         raw[key.strip()] = value.strip()
+    if isinstance(raw.get("attributes"), str):
+        try:
+            raw["attributes"] = json.loads(raw["attributes"])
+        except ValueError:
+            raise QueryError(
+                '--filter attributes= expects a JSON object, e.g. {"Tamanho": [38, 39]}', code="invalid_filter"
+            ) from None
     return parse_filters(raw)
 
 
@@ -391,7 +399,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--filter",
         action="append",
         metavar="KEY=VALUE",
-        help="category, price_min, price_max, in_stock, published, company_id, website_id, kind (repeatable)",
+        help="category, price_min, price_max, in_stock, published, company_id, website_id, kind, "
+        'attributes (a JSON object: attributes={"Tamanho": [38, 39]}) (repeatable)',
     )
     _rules_cli.add_arguments(search, "search")
     search.set_defaults(func=cmd_search)

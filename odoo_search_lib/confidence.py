@@ -23,28 +23,37 @@ how well they separate. Another embedder has other cosines: re-run it then.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 
 from .text import Analyzer
 from .types import JSONValue
 
-__all__ = ["COEFFICIENTS", "hit_terms", "match_confidence", "term_coverage"]
+__all__ = ["COEFFICIENTS", "hit_terms", "match_confidence", "payload_attribute_values", "term_coverage"]
 
 #: ``(b0, b_dense, b_coverage)`` fitted by ``bench/calibrate_confidence.py``.
 COEFFICIENTS = (-2.711, 4.463, 2.909)
 
 
+def payload_attribute_values(payload: Mapping[str, JSONValue]) -> Iterator[str]:
+    """The attribute values of a stored payload, lists flattened (``{"Tamanho": ["38", "39"]}`` gives both).
+
+    ``attributes`` counts when it is an object (what the store writes); anything else gives none.
+    """
+    attributes = payload.get("attributes")
+    for value in attributes.values() if isinstance(attributes, Mapping) else ():
+        yield from map(str, value) if isinstance(value, list) else (str(value),)
+
+
 def hit_terms(payload: Mapping[str, JSONValue], analyzer: Analyzer) -> set[str]:
     """The index terms of a hit's short text: name, category path, attribute values, tags.
 
-    ``attributes`` counts when it is an object and ``tags`` when it is a list (what the store writes).
+    ``tags`` counts when it is a list (what the store writes).
     """
-    attributes = payload.get("attributes")
     tags = payload.get("tags")
-    values = attributes.values() if isinstance(attributes, Mapping) else ()
+    values = payload_attribute_values(payload)
     tag_list = tags if isinstance(tags, (list, tuple)) else ()
     parts = [str(payload.get("name", "")), str(payload.get("category", ""))]
-    text = " ".join([*parts, *map(str, values), *map(str, tag_list)])
+    text = " ".join([*parts, *values, *map(str, tag_list)])
     return set(analyzer.terms(text))
 
 

@@ -3,9 +3,12 @@
 Import format, one JSON object per line::
 
     {"id": "p1", "name": "Camiseta Básica", "description": "...", "category": "Roupas > Camisetas",
-     "attributes": {"Cor": "Preta"}, "price": 49.9, "in_stock": true, "tags": ["algodão"], "company_id": 1}
+     "attributes": {"Cor": "Preta", "Tamanho": [38, 39, 40]}, "price": 49.9, "in_stock": true,
+     "tags": ["algodão"], "company_id": 1}
 
-``id`` and ``name`` are required. A bad line is reported with its number;
+``id`` and ``name`` are required. An attribute holds a text, a number or a list of texts and numbers
+(at most :data:`MAX_ATTRIBUTE_VALUES`, each at most :data:`MAX_ATTRIBUTE_CHARS` characters); numbers
+become texts (``38`` and ``38.0`` both ``"38"``). A bad line is reported with its number;
 :func:`load_jsonl` either stops at the first one (``on_error="stop"``) or skips
 it and goes on (``on_error="skip"``). A repeated id keeps the last record and
 is reported.
@@ -21,11 +24,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar
 
 from .exceptions import DocumentError
-from .store.base import category_key
-from .types import Document, JSONValue
+from .store.base import ATTRIBUTE_FIELD, attribute_key, category_key
+from .types import AttributeValue, Document, JSONValue
 
 __all__ = [
     "LoadReport",
+    "attribute_text",
+    "attribute_values",
     "check_document",
     "dense_text",
     "document_from_dict",
@@ -48,6 +53,9 @@ MAX_DESCRIPTION_CHARS = 20_000
 #: length while the facts before the description carry most of the meaning: on the labelled sample
 #: 60 characters scored as well as 400 (README, "Relevance") at a fraction of the indexing time.
 DENSE_DESCRIPTION_CHARS = 60
+#: Values one attribute may hold (a template's sizes or colours), and characters per value.
+MAX_ATTRIBUTE_VALUES = 200
+MAX_ATTRIBUTE_CHARS = 1000
 #: ``extra`` values nest at most this deep (a hostile file can nest thousands of levels).
 MAX_EXTRA_DEPTH = 32
 #: Payload keys the library sets itself: ``extra`` cannot set them (a product without a price must not
@@ -64,6 +72,7 @@ RESERVED_EXTRA_KEYS = frozenset(
         "in_stock",
         "published",
         "attributes",
+        ATTRIBUTE_FIELD,
         "tags",
         "price",
         "currency",
@@ -233,7 +242,7 @@ def document_from_dict(data: object, *, line: int | None = None) -> Document:
         name=name.strip(),
         description=text_field("description"),
         category=text_field("category"),
-        attributes={str(k): str(v) for k, v in attributes.items()},
+        attributes=attributes,
         price=float(price) if price is not None else None,
         currency=text_field("currency"),
         in_stock=flags["in_stock"],
@@ -254,10 +263,12 @@ def _optional_fields(data: Mapping[str, Any], doc_id: str, line: int | None) -> 
 
     attributes = data.get("attributes")
     attributes = {} if attributes is None else attributes
-    if not isinstance(attributes, Mapping) or not all(
-        isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in attributes.values()
-    ):
-        raise fail("'attributes' must be an object of text or number values")
+    if not isinstance(attributes, Mapping):
+        raise fail("'attributes' must be an object")
+    try:
+        attributes = {str(key): _attribute_value(str(key), value, numbers=True) for key, value in attributes.items()}
+    except ValueError as exc:
+        raise DocumentError(f"record {doc_id!r}: {exc}", line=line, code="bad_attribute") from None
     tags = data.get("tags")
     tags = [] if tags is None else tags
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
@@ -287,6 +298,48 @@ def _optional_fields(data: Mapping[str, Any], doc_id: str, line: int | None) -> 
     if problem:
         raise DocumentError(f"record {doc_id!r}: {problem[1]}", line=line, code=problem[0])
     return attributes, tags, price, flags, company_id, website_id, extra
+
+
+def attribute_text(value: str | int | float) -> str:
+    """An attribute value as the index keeps it: texts as they are, whole numbers without ``.0``."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _attribute_value(key: str, value: object, *, numbers: bool) -> AttributeValue:
+    """``value`` as a :class:`Document` holds it, or :class:`ValueError` saying what is wrong.
+
+    ``numbers``: numbers are accepted and become texts (the import format); code passes texts.
+    """
+    kinds = (str, int, float) if numbers else (str,)
+    expected = "a text, a number or a list of them" if numbers else "a string or a tuple of strings"
+
+    def one(item: object) -> str:
+        if isinstance(item, bool) or not isinstance(item, kinds):
+            raise ValueError(f"attribute {key!r} must be {expected}")
+        if isinstance(item, float) and not _finite(item):
+            raise ValueError(f"attribute {key!r} holds a number that is not finite")
+        text = attribute_text(item)  # type: ignore[arg-type]
+        if len(text) > MAX_ATTRIBUTE_CHARS:
+            raise ValueError(f"attribute {key!r} has a value longer than {MAX_ATTRIBUTE_CHARS} characters")
+        return text
+
+    if len(key) > MAX_ATTRIBUTE_CHARS:
+        raise ValueError(f"an attribute name is longer than {MAX_ATTRIBUTE_CHARS} characters")
+    if isinstance(value, (list, tuple)):
+        if len(value) > MAX_ATTRIBUTE_VALUES:
+            raise ValueError(f"attribute {key!r} holds more than {MAX_ATTRIBUTE_VALUES} values")
+        return tuple(one(item) for item in value)
+    return one(value)
+
+
+def attribute_values(document: Document) -> list[str]:
+    """Every attribute value of ``document``, lists flattened, in order."""
+    values: list[str] = []
+    for value in document.attributes.values():
+        values.extend(value if isinstance(value, (list, tuple)) else (value,))
+    return values
 
 
 def _extra_problem(extra: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -338,10 +391,17 @@ def check_document(document: Document) -> None:
     if not isinstance(document.name, str) or not document.name.strip():
         raise DocumentError(f"document {doc_id!r} has no name", code="missing_name")
     texts = [document.description, document.category, document.currency, document.kind, *document.tags]
-    if not all(isinstance(text, str) for text in texts) or not all(
-        isinstance(key, str) and isinstance(value, str) for key, value in document.attributes.items()
-    ):
-        raise DocumentError(f"document {doc_id!r}: texts, tags and attributes must be strings", code="bad_field")
+    if not all(isinstance(text, str) for text in texts):
+        raise DocumentError(f"document {doc_id!r}: texts and tags must be strings", code="bad_field")
+    if not isinstance(document.attributes, Mapping):
+        raise DocumentError(f"document {doc_id!r}: attributes must be a mapping", code="bad_attribute")
+    for key, value in document.attributes.items():
+        try:
+            if not isinstance(key, str):
+                raise ValueError(f"attribute name {key!r} must be a string")
+            _attribute_value(key, value, numbers=False)
+        except ValueError as exc:
+            raise DocumentError(f"document {doc_id!r}: {exc}", code="bad_attribute") from None
     if document.price is not None and (
         isinstance(document.price, bool)
         or not isinstance(document.price, (int, float))
@@ -367,7 +427,7 @@ def sparse_text(document: Document) -> str:
     Attribute names ("Cor", "Tamanho") are left out: every product has them, and short ones collide
     with stems of unrelated words.
     """
-    attributes = " ".join(document.attributes.values())
+    attributes = " ".join(attribute_values(document))
     return "\n".join(
         part
         for part in (
@@ -393,7 +453,7 @@ def dense_text(document: Document) -> str:
     if document.category_path:
         parts.append(" / ".join(document.category_path))
     if document.attributes:
-        parts.append(", ".join(document.attributes.values()))
+        parts.append(", ".join(attribute_values(document)))
     if document.tags:
         parts.append(", ".join(document.tags))
     if document.description:
@@ -404,7 +464,7 @@ def dense_text(document: Document) -> str:
 def typo_text(document: Document) -> str:
     """The short text cut into character n-grams: name, category leaf, attribute values, tags."""
     leaf = document.category_path[-1] if document.category_path else ""
-    return " ".join([document.name, leaf, *document.attributes.values(), *document.tags])
+    return " ".join([document.name, leaf, *attribute_values(document), *document.tags])
 
 
 def payload(document: Document) -> dict[str, JSONValue]:
@@ -420,7 +480,18 @@ def payload(document: Document) -> dict[str, JSONValue]:
         "website_id": document.website_id or 0,
         "in_stock": int(document.in_stock),
         "published": int(document.published),
-        "attributes": dict(document.attributes),
+        "attributes": {
+            key: list(value) if isinstance(value, (list, tuple)) else value
+            for key, value in document.attributes.items()
+        },
+        # One keyword per attribute value, which attribute filters match (``Filters.attributes``).
+        ATTRIBUTE_FIELD: sorted(
+            {
+                attribute_key(key, item)
+                for key, value in document.attributes.items()
+                for item in (value if isinstance(value, (list, tuple)) else (value,))
+            }
+        ),
         "tags": list(document.tags),
     }
     if document.price is not None:

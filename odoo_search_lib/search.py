@@ -50,8 +50,9 @@ from typing import Any
 import numpy as np
 
 from .cache import TwoLevelCache, cache_key
-from .confidence import hit_terms, match_confidence, term_coverage
+from .confidence import hit_terms, match_confidence, payload_attribute_values, term_coverage
 from .config import FUSIONS, SIGNALS, SearchSettings
+from .documents import MAX_ATTRIBUTE_CHARS, MAX_ATTRIBUTE_VALUES, attribute_text
 from .embeddings import Embedder, fingerprint
 from .exceptions import ConfigError, QueryError
 from .sparse import BM25Encoder, CharNgramEncoder, SparseVector, term_id
@@ -370,10 +371,11 @@ def _vocabulary(payloads: Iterable[Mapping[str, Any]], chars: CharNgramEncoder) 
     counts: dict[str, int] = {}
     for payload in payloads:
         leaf = str(payload.get("category", "")).rsplit(">", 1)[-1]
-        attributes = payload.get("attributes") or {}
         parts: list[str] = []
         budget = CORRECTION_CHARS_PER_HIT
-        for part in chain([str(payload.get("name", "")), leaf], payload.get("tags") or (), attributes.values()):
+        for part in chain(
+            [str(payload.get("name", "")), leaf], payload.get("tags") or (), payload_attribute_values(payload)
+        ):
             text = str(part)[:budget]
             parts.append(text)
             budget -= len(text) + 1
@@ -510,7 +512,19 @@ def _normaliser(fusion: str, scores: list[float]) -> Callable[[float], float]:
     return lambda score: (score - low) / (high - low)
 
 
-_FILTER_FIELDS = ("category", "price_min", "price_max", "in_stock", "published", "company_id", "website_id", "kind")
+_FILTER_FIELDS = (
+    "category",
+    "price_min",
+    "price_max",
+    "in_stock",
+    "published",
+    "company_id",
+    "website_id",
+    "kind",
+    "attributes",
+)
+#: Attributes one filter may name.
+MAX_FILTER_ATTRIBUTES = 20
 
 
 def parse_filters(raw: Mapping[str, object] | None) -> Filters | None:
@@ -541,6 +555,8 @@ def parse_filters(raw: Mapping[str, object] | None) -> Filters | None:
             values[key] = _flag(key, value)
         elif key == "website_id":
             values[key] = _integer(key, value)
+        elif key == "attributes":
+            values[key] = _attributes(value)
         else:
             ids = value if isinstance(value, (list, tuple)) else [value]
             values["company_ids"] = tuple(_integer(key, item) for item in ids)
@@ -560,6 +576,37 @@ def _number(key: str, value: Any) -> float:
     if not math.isfinite(number) or number < 0:
         raise QueryError(f"filter {key!r} must be a finite number >= 0", code="invalid_filter")
     return number
+
+
+def _attributes(raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``{"Tamanho": ["38", 39], "Cor": "preto"}`` as :attr:`Filters.attributes` pairs."""
+    if not isinstance(raw, Mapping) or not raw:
+        raise QueryError("filter 'attributes' must be an object of attribute names and values", code="invalid_filter")
+    if len(raw) > MAX_FILTER_ATTRIBUTES:
+        raise QueryError(
+            f"filter 'attributes' names more than {MAX_FILTER_ATTRIBUTES} attributes", code="invalid_filter"
+        )
+    pairs = []
+    for name, value in raw.items():
+        if not isinstance(name, str) or not name.strip() or len(name) > MAX_ATTRIBUTE_CHARS:
+            raise QueryError("filter 'attributes' has an empty or too long attribute name", code="invalid_filter")
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if not items or len(items) > MAX_ATTRIBUTE_VALUES:
+            raise QueryError(
+                f"filter attribute {name!r} needs 1 to {MAX_ATTRIBUTE_VALUES} values", code="invalid_filter"
+            )
+        texts = []
+        for item in items:
+            if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+                raise QueryError(f"filter attribute {name!r} takes texts or numbers", code="invalid_filter")
+            if isinstance(item, float) and not math.isfinite(item):
+                raise QueryError(f"filter attribute {name!r} holds a number that is not finite", code="invalid_filter")
+            text = attribute_text(item).strip()
+            if not text or len(text) > MAX_ATTRIBUTE_CHARS:
+                raise QueryError(f"filter attribute {name!r} has an empty or too long value", code="invalid_filter")
+            texts.append(text)
+        pairs.append((name.strip(), tuple(texts)))
+    return tuple(pairs)
 
 
 def _flag(key: str, value: Any) -> bool:

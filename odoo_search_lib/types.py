@@ -6,10 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Union
 
-__all__ = ["Document", "Filters", "Hit", "JSONValue", "RefreshReport", "SearchResult", "Understood"]
+__all__ = ["AttributeValue", "Document", "Filters", "Hit", "JSONValue", "RefreshReport", "SearchResult", "Understood"]
 
 #: A JSON value: what ``Document.extra`` holds and what the store's payloads are made of.
 JSONValue = Union[str, int, float, bool, None, list["JSONValue"], dict[str, "JSONValue"]]  # noqa: UP007 - recursive alias
+
+#: An attribute's value: one text, or several (a template's sizes ``("38", "39", "40")``).
+AttributeValue = str | tuple[str, ...]
 
 CATEGORY_SEPARATOR = " > "
 
@@ -20,7 +23,8 @@ class Document:
 
     ``id`` is the caller's identifier (``"product.template,42"``, a SKU...);
     the store derives its own point id from it. ``category`` is a path such as
-    ``"Roupas > Camisetas"``. ``extra`` is copied into the stored payload as is
+    ``"Roupas > Camisetas"``. An attribute holds one text or a tuple of texts (every size of a
+    template: ``{"Tamanho": ("38", "39", "40")}``). ``extra`` is copied into the stored payload as is
     (JSON-serialisable values only) for callers that need more fields back.
     """
 
@@ -28,7 +32,7 @@ class Document:
     name: str
     description: str = ""
     category: str = ""
-    attributes: Mapping[str, str] = field(default_factory=dict)
+    attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
     price: float | None = None
     currency: str = ""
     in_stock: bool = True
@@ -57,7 +61,9 @@ class Filters:
     ``Filters`` through :func:`odoo_search_lib.search.parse_filters`, which refuses unknown keys and
     values of the wrong type with :class:`QueryError`. ``valid_at`` (seconds since the epoch) keeps business
     rules valid at that moment; ``rule_types`` keeps business rules of those types. ``website_id`` keeps
-    documents of that website and documents of every website (no website).
+    documents of that website and documents of every website (no website). ``attributes`` holds
+    ``(name, values)`` pairs: a document matches when, for every pair, its attribute of that name has
+    at least one of the values (names and values compared without case and accents).
     """
 
     company_ids: tuple[int, ...] | None = None
@@ -70,6 +76,7 @@ class Filters:
     valid_at: float | None = None
     rule_types: tuple[str, ...] | None = None
     website_id: int | None = None
+    attributes: tuple[tuple[str, tuple[str, ...]], ...] | None = None
 
     def is_empty(self) -> bool:
         return all(value is None for value in self.__dict__.values())

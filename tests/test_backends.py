@@ -40,7 +40,14 @@ BM25 = BM25Encoder(ANALYZER)
 CHARS = CharNgramEncoder(ANALYZER)
 
 DOCS = [
-    Document("d1", "Camiseta Azul", category="Roupas > Camisetas", price=49.9, company_id=1),
+    Document(
+        "d1",
+        "Camiseta Azul",
+        category="Roupas > Camisetas",
+        price=49.9,
+        company_id=1,
+        attributes={"Tamanho": ("P", "M", "G"), "Cor": "Azul"},
+    ),
     Document(
         "d2",
         "Camiseta Vermelha Manga Longa",
@@ -48,6 +55,7 @@ DOCS = [
         price=59.9,
         company_id=2,
         in_stock=False,
+        attributes={"Tamanho": ("M",), "Cor": "Vermelho"},
     ),
     Document("d3", "Calça Jeans", category="Roupas > Calças", price=120.0, published=False),
     Document("d4", "Bola de Futebol", category="Esportes > Futebol", price=89.0, company_id=1),
@@ -60,9 +68,12 @@ DOCS = [
         company_id=3,
         in_stock=False,
         published=False,
+        attributes={"Número": ("38", "39", "40")},
     ),
     Document("d7", "Câmera Digital", category="Eletrônicos > Câmeras", price=100.0, company_id=2),
-    Document("d8", "Camiseta Esportiva", category="Esportes > Roupas", price=39.9, company_id=1),
+    Document(
+        "d8", "Camiseta Esportiva", category="Esportes > Roupas", price=39.9, company_id=1, attributes={"tamanho": "g"}
+    ),
 ]
 ALL = {doc.id for doc in DOCS}
 
@@ -348,6 +359,14 @@ FILTER_CASES = [
     (Filters(company_ids=(1,), category="Roupas", in_stock=True, published=True), {"d1"}),
     (Filters(company_ids=(2,), kind="product", price_max=100.0, in_stock=True), {"d7"}),
     (Filters(category="Esportes", in_stock=False, published=False, price_min=200.0), {"d6"}),
+    (Filters(attributes=(("Tamanho", ("G",)),)), {"d1", "d8"}),  # a list value or a single one
+    (Filters(attributes=(("TAMANHO", ("m", "XG")),)), {"d1", "d2"}),  # any of the values
+    (Filters(attributes=(("numero", ("40",)),)), {"d6"}),  # accents and case of the name ignored
+    (Filters(attributes=(("Número", ("41",)),)), set()),
+    (Filters(attributes=(("Tamanho", ("G",)), ("Cor", ("azul",)))), {"d1"}),  # every attribute must match
+    (Filters(attributes=(("Cor", ("Preto",)),)), set()),
+    (Filters(attributes=(("Tamanho", ("G",)),), company_ids=(2,)), set()),
+    (Filters(attributes=(("Tamanho", ("M",)),), company_ids=(2,), in_stock=False), {"d2"}),
     (Filters(), ALL),
 ]
 
@@ -356,6 +375,39 @@ FILTER_CASES = [
 def test_filters(shared: VectorStore, filters: Filters, expected: set[str]) -> None:
     assert everything(shared, filters) == expected
     assert shared.count("c", filters) == len(expected)
+
+
+def test_attribute_filters_apply_to_sparse_stages(shared: VectorStore) -> None:
+    filters = Filters(attributes=(("tamanho", ("g",)),))
+    bm25, chars = shared.query(
+        "c",
+        [
+            SignalQuery("bm25", BM25.encode_query("camiseta"), 10),
+            SignalQuery("chars", CHARS.encode_query("camiseta"), 10),
+        ],
+        filters,
+    )
+    assert set(ids(bm25)) == {"d1", "d8"}
+    assert set(ids(chars)) <= {"d1", "d8"}
+
+
+def test_list_attributes_come_back_as_lists(shared: VectorStore) -> None:
+    assert shared.retrieve("c", ["d1"])["d1"]["attributes"] == {"Tamanho": ["P", "M", "G"], "Cor": "Azul"}
+
+
+def test_an_edge_collection_without_the_attribute_index_still_filters(tmp_path: Path) -> None:
+    """Collections made before attribute filters lack the ``attr`` index: filters scan instead."""
+    store = EdgeStore(tmp_path / "store")
+    try:
+        store.create_collection("old", DIM)
+        store._shard("old").update(qe.UpdateOperation.delete_field_index("attr"))
+        store.upsert("old", POINTS)
+        (points,) = store.query(
+            "old", [SignalQuery("dense", DENSE["d1"], 10)], Filters(attributes=(("Tamanho", ("G",)),))
+        )
+        assert set(ids(points)) == {"d1", "d8"}
+    finally:
+        store.close()
 
 
 def test_filters_apply_to_sparse_stages(shared: VectorStore) -> None:

@@ -14,8 +14,22 @@ from odoo_search_lib.cli import main
 
 DATA = Path(str(resources.files("odoo_search_lib") / "data"))
 PRODUCTS = [
-    {"id": "a1", "name": "Camiseta Básica Preta", "category": "Roupas > Camisetas", "price": 49.9, "in_stock": True},
-    {"id": "a2", "name": "Tênis de Corrida Azul", "category": "Calçados > Tênis", "price": 299.0, "in_stock": False},
+    {
+        "id": "a1",
+        "name": "Camiseta Básica Preta",
+        "category": "Roupas > Camisetas",
+        "price": 49.9,
+        "in_stock": True,
+        "attributes": {"Tamanho": ["P", "M"]},
+    },
+    {
+        "id": "a2",
+        "name": "Tênis de Corrida Azul",
+        "category": "Calçados > Tênis",
+        "price": 299.0,
+        "in_stock": False,
+        "attributes": {"Número": [38, 39, 40]},
+    },
     {"id": "a3", "name": "Fone Bluetooth", "category": "Eletrônicos > Fones", "price": 129.0, "company_id": 2},
 ]
 
@@ -104,6 +118,8 @@ def test_index_refresh_writes_only_changes(store: Path, tmp_path: Path, capsys: 
         (["--filter", "colour=red"], 2, "unknown_filter"),
         (["--filter", "price_min"], 2, "invalid_filter"),
         (["--filter", "price_min=abc"], 2, "invalid_filter"),
+        (["--filter", "attributes=Tamanho:38"], 2, "invalid_filter"),
+        (["--filter", 'attributes={"Tamanho": [[38]]}'], 2, "invalid_filter"),
     ],
 )
 def test_search_rejects_bad_filters(
@@ -111,6 +127,13 @@ def test_search_rejects_bad_filters(
 ) -> None:
     got, result = run(capsys, "search", "camiseta", "--store", str(store), "--json", *argv)
     assert (got, result["error"]["code"]) == (code, error)
+
+
+def test_search_filters_by_a_list_attribute(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, result = run(
+        capsys, "search", "azul", "--store", str(store), "--json", "--filter", 'attributes={"numero": [39, 41]}'
+    )
+    assert code == 0 and [row["id"] for row in result["results"]] == ["a2"]
 
 
 def test_search_rejects_an_empty_query_and_clamps_the_limit(store: Path, capsys: pytest.CaptureFixture[str]) -> None:

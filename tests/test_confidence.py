@@ -15,6 +15,12 @@ def test_coverage_counts_query_terms_found_in_the_hit_short_text() -> None:
     assert term_coverage(set(), terms) == 0.0
 
 
+def test_list_attribute_values_count_as_hit_terms() -> None:
+    analyzer = Analyzer("pt")
+    terms = hit_terms({"name": "Tênis", "attributes": {"Tamanho": ["38", "39"], "Cor": "Preto"}}, analyzer)
+    assert term_coverage(set(analyzer.terms("tenis 39 preto")), terms) == 1.0
+
+
 def test_confidence_rises_with_each_signal_and_stays_a_probability() -> None:
     assert 0.0 < match_confidence(0.0, 0.0) < match_confidence(0.5, 0.0) < match_confidence(0.5, 1.0) < 1.0
     assert match_confidence(1e9, 1e9) <= 1.0 and match_confidence(-1e9, -1e9) >= 0.0

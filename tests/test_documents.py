@@ -156,10 +156,17 @@ def test_bad_on_error_value(tmp_path: Path) -> None:
         ({"id": "p", "name": "N", "tags": "algodão"}, "bad_field"),
         ({"id": "p", "name": "N", "tags": ["ok", 3]}, "bad_field"),
         ({"id": "p", "name": "N", "tags": {"a": "b"}}, "bad_field"),
-        ({"id": "p", "name": "N", "attributes": {"Cor": {"nested": "x"}}}, "bad_field"),
-        ({"id": "p", "name": "N", "attributes": {"Cor": ["Preta"]}}, "bad_field"),
-        ({"id": "p", "name": "N", "attributes": {"Cor": True}}, "bad_field"),
-        ({"id": "p", "name": "N", "attributes": {"Cor": None}}, "bad_field"),
+        ({"id": "p", "name": "N", "attributes": {"Cor": {"nested": "x"}}}, "bad_attribute"),
+        ({"id": "p", "name": "N", "attributes": {"Cor": True}}, "bad_attribute"),
+        ({"id": "p", "name": "N", "attributes": {"Cor": None}}, "bad_attribute"),
+        ({"id": "p", "name": "N", "attributes": {"Cor": ["Preta", ["Branca"]]}}, "bad_attribute"),
+        ({"id": "p", "name": "N", "attributes": {"Cor": ["Preta", {"x": 1}]}}, "bad_attribute"),
+        ({"id": "p", "name": "N", "attributes": {"Cor": ["Preta", None]}}, "bad_attribute"),
+        ({"id": "p", "name": "N", "attributes": {"Cor": ["Preta", False]}}, "bad_attribute"),
+        ({"id": "p", "name": "N", "attributes": {"Cor": ["x" * 1001]}}, "bad_attribute"),
+        ({"id": "p", "name": "N", "attributes": {"Cor": "x" * 1001}}, "bad_attribute"),
+        ({"id": "p", "name": "N", "attributes": {"C" * 1001: "x"}}, "bad_attribute"),
+        ({"id": "p", "name": "N", "attributes": {"Tamanho": list(range(201))}}, "bad_attribute"),
         ({"id": "p", "name": "N", "attributes": ["Cor"]}, "bad_field"),
         ({"id": "p", "name": "N", "company_id": 0}, "bad_field"),
         ({"id": "p", "name": "N", "company_id": -3}, "bad_field"),
@@ -222,6 +229,65 @@ def test_valid_edge_values() -> None:
     assert document.company_id is None
     assert document.kind == "product"
     assert document.in_stock is False and document.published is False
+
+
+def test_list_attributes_become_tuples_of_texts() -> None:
+    document = document_from_dict(
+        {
+            "id": "p",
+            "name": "Tênis",
+            "attributes": {"tamanhos": [38, 39.0, 40.5], "cores": ["preto", "branco"], "Marca": "Passo", "vazio": []},
+        }
+    )
+    assert document.attributes == {
+        "tamanhos": ("38", "39", "40.5"),
+        "cores": ("preto", "branco"),
+        "Marca": "Passo",
+        "vazio": (),
+    }
+    assert (
+        document_from_dict({"id": "q", "name": "N", "attributes": {"T": list(range(200))}}).attributes["T"][-1] == "199"
+    )
+
+
+def test_a_bad_attribute_names_its_line_and_key(tmp_path: Path) -> None:
+    path = write_lines(
+        tmp_path / "p.jsonl",
+        [{"id": "ok", "name": "N"}, {"id": "p", "name": "N", "attributes": {"cores": [["preto"]]}}],
+    )
+    with pytest.raises(DocumentError) as info:
+        load_jsonl(path)
+    assert info.value.line == 2 and info.value.code == "bad_attribute"
+    assert "'cores'" in str(info.value) and "'p'" in str(info.value)
+
+
+def test_list_attributes_reach_every_text_and_the_payload() -> None:
+    document = Document(
+        "p", "Tênis Corrida", category="Calçados > Tênis", attributes={"Tamanho": ("38", "39"), "Cor": "Azul Marinho"}
+    )
+    for text in (sparse_text(document), dense_text(document), typo_text(document)):
+        assert "38" in text and "39" in text and "Azul Marinho" in text
+    stored = payload(document)
+    assert stored["attributes"] == {"Tamanho": ["38", "39"], "Cor": "Azul Marinho"}
+    assert stored["attr"] == ["cor=azul marinho", "tamanho=38", "tamanho=39"]
+    json.dumps(stored)  # the store keeps JSON
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        {"Cor": 3},
+        {"Cor": ["Preta", 3]},
+        {"Cor": ("Preta", None)},
+        {"Cor": ("x",) * 201},
+        {3: "x"},
+        {"Cor": ("y" * 1001,)},
+    ],
+)
+def test_check_document_refuses_bad_attributes(attributes: dict[Any, Any]) -> None:
+    with pytest.raises(DocumentError) as info:
+        check_document(Document("p", "N", attributes=attributes))
+    assert info.value.code == "bad_attribute"
 
 
 def test_document_from_dict_without_line_has_plain_message() -> None:
@@ -371,6 +437,7 @@ def test_payload_fields() -> None:
         "in_stock": 0,
         "published": 1,
         "attributes": {"Cor": "Preta", "Tamanho": "M"},
+        "attr": ["cor=preta", "tamanho=m"],
         "tags": ["algodão", "verão"],
         "price": 49.9,
         "currency": "BRL",

@@ -166,6 +166,8 @@ def test_only_stopwords_still_searches_with_the_dense_signal(mini_index: SearchI
         # t1 is sold on website 1 only, f1 on website 2 only, the others on every website
         (Filters(website_id=1), {"c1", "c2", "t1", "k1", "n1"}),
         (Filters(website_id=2), {"c1", "c2", "f1", "k1", "n1"}),
+        (Filters(attributes=(("cor", ("PRETA", "preto")),)), {"c1", "t1"}),
+        (Filters(attributes=(("cor", ("preto",)), ("Tamanho", ("42", "43")))), {"t1"}),
     ],
 )
 def test_filters_apply_inside_every_stage(
@@ -177,12 +179,20 @@ def test_filters_apply_inside_every_stage(
         assert found == allowed
 
 
+def test_search_takes_an_attribute_filter_as_a_mapping(mini_index: SearchIndex) -> None:
+    result = mini_index.search("camiseta", filters={"attributes": {"Tamanho": ["M", "G"]}})  # type: ignore[arg-type]
+    assert result.ids() == ["c1"]
+
+
 def test_parse_filters_accepts_json_and_cli_values() -> None:
     assert parse_filters({"in_stock": "true", "price_min": "10", "category": " Roupas "}) == Filters(
         in_stock=True, price_min=10.0, category="Roupas"
     )
     assert parse_filters({"company_id": [1, 2], "published": False}) == Filters(company_ids=(1, 2), published=False)
     assert parse_filters({"website_id": "3"}) == Filters(website_id=3)
+    assert parse_filters({"attributes": {" Tamanho ": ["38", 39, 40.0], "Cor": "preto"}}) == Filters(
+        attributes=(("Tamanho", ("38", "39", "40")), ("Cor", ("preto",)))
+    )
     assert parse_filters({}) is None
     assert parse_filters(None) is None
 
@@ -204,6 +214,21 @@ def test_parse_filters_accepts_json_and_cli_values() -> None:
         ({"website_id": [1, 2]}, "invalid_filter"),
         ({"website_id": 0}, "invalid_filter"),
         (["category"], "invalid_filter"),
+        ({"attributes": "Tamanho=38"}, "invalid_filter"),
+        ({"attributes": ["Tamanho", "38"]}, "invalid_filter"),
+        ({"attributes": {}}, "invalid_filter"),
+        ({"attributes": {"": ["38"]}}, "invalid_filter"),
+        ({"attributes": {"T" * 1001: "38"}}, "invalid_filter"),
+        ({"attributes": {"Tamanho": []}}, "invalid_filter"),
+        ({"attributes": {"Tamanho": [" "]}}, "invalid_filter"),
+        ({"attributes": {"Tamanho": ["x" * 1001]}}, "invalid_filter"),
+        ({"attributes": {"Tamanho": list(range(201))}}, "invalid_filter"),
+        ({"attributes": {"Tamanho": [True]}}, "invalid_filter"),
+        ({"attributes": {"Tamanho": None}}, "invalid_filter"),
+        ({"attributes": {"Tamanho": [["38"]]}}, "invalid_filter"),
+        ({"attributes": {"Tamanho": {"a": 1}}}, "invalid_filter"),
+        ({"attributes": {"Tamanho": [float("nan")]}}, "invalid_filter"),
+        ({"attributes": {f"a{i}": "x" for i in range(21)}}, "invalid_filter"),
     ],
 )
 def test_parse_filters_rejects_bad_input(raw: object, code: str) -> None:

@@ -19,7 +19,7 @@ from ..confidence import match_confidence, term_coverage
 from ..config import Settings
 from ..index import SearchIndex
 from ..text import Analyzer, fold, tokenize
-from ..types import Document
+from ..types import AttributeValue, Document
 from .ports import ProductInfo, ProductMatch, Rule, RuleMatch, Variant
 
 __all__ = ["FileShop", "IndexCatalog", "IndexRules", "VARIANT_KEYS", "load_rules", "port_rule"]
@@ -72,12 +72,15 @@ TOPIC_ALIASES = {
 }
 
 
-def variant_options(attributes: Mapping[str, str]) -> dict[str, str]:
-    """The attributes that distinguish variants, keyed by kind (``voltage``, ``size``, ``colour``)."""
+def variant_options(attributes: Mapping[str, AttributeValue]) -> dict[str, str]:
+    """The attributes that distinguish variants, keyed by kind (``voltage``, ``size``, ``colour``).
+
+    A list of values (every size of a template) names no one variant and is left out.
+    """
     options: dict[str, str] = {}
     for key, value in attributes.items():
         kind = VARIANT_KEYS.get(fold(str(key)).strip())
-        if kind and str(value).strip():
+        if kind and isinstance(value, str) and value.strip():
             options.setdefault(kind, str(value).strip())
     return options
 
@@ -120,7 +123,7 @@ class IndexCatalog:
             doc.currency or "BRL",
             doc.in_stock,
             doc.category,
-            dict(doc.attributes),
+            {key: value if isinstance(value, str) else ", ".join(value) for key, value in doc.attributes.items()},
             variants,
         )
 

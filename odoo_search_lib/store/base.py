@@ -28,6 +28,7 @@ from ..text import fold
 from ..types import Filters, JSONValue
 
 __all__ = [
+    "ATTRIBUTE_FIELD",
     "Condition",
     "PAYLOAD_SCHEMA",
     "SCROLL_PAGE",
@@ -36,11 +37,15 @@ __all__ = [
     "SignalQuery",
     "StoreBase",
     "VectorStore",
+    "attribute_key",
     "filter_conditions",
     "point_id",
 ]
 
 _ID_NAMESPACE = uuid.UUID("6f1c8d4e-2b7a-5e39-9c0d-4f8a1b2c3d4e")
+
+#: The payload field attribute filters match: one ``"name=value"`` keyword per value (:func:`attribute_key`).
+ATTRIBUTE_FIELD = "attr"
 
 #: Payload fields with an index, and their type.
 PAYLOAD_SCHEMA: Mapping[str, Literal["keyword", "integer", "float"]] = {
@@ -52,6 +57,7 @@ PAYLOAD_SCHEMA: Mapping[str, Literal["keyword", "integer", "float"]] = {
     "in_stock": "integer",
     "published": "integer",
     "price": "float",
+    ATTRIBUTE_FIELD: "keyword",
     # Business rules (odoo_search_lib.rules): their type and validity, seconds since the epoch.
     "rule_type": "keyword",
     "valid_from_ts": "float",
@@ -141,6 +147,9 @@ def filter_conditions(filters: Filters | None) -> list[Condition]:
         conditions.append(Condition("in_stock", any_of=(int(filters.in_stock),)))
     if filters.published is not None:
         conditions.append(Condition("published", any_of=(int(filters.published),)))
+    for name, values in filters.attributes or ():
+        # Within an attribute any value matches; several attributes must all match.
+        conditions.append(Condition(ATTRIBUTE_FIELD, any_of=tuple(attribute_key(name, value) for value in values)))
     if filters.rule_types is not None:
         conditions.append(Condition("rule_type", any_of=tuple(filters.rule_types)))
     if filters.valid_at is not None:
@@ -153,6 +162,12 @@ def filter_conditions(filters: Filters | None) -> list[Condition]:
 def category_key(path: str) -> str:
     """Canonical form of a category path for exact matching (case, accent and spacing insensitive)."""
     return " > ".join(" ".join(fold(part).split()) for part in path.split(">") if part.strip())
+
+
+def attribute_key(name: str, value: str) -> str:
+    """What attribute filters compare: ``"tamanho=38"`` for ``("Tamanho", "38")`` (case, accent and
+    spacing insensitive). The store keeps one per value of every attribute of a document."""
+    return f"{' '.join(fold(name).split())}={' '.join(fold(value).split())}"
 
 
 class StoreBase:

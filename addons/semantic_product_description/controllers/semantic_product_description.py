@@ -34,7 +34,7 @@ from .api import (
 _logger = logging.getLogger(__name__)
 
 _BODY_FIELDS = frozenset({"query", "limit", "method", "filters", "variants"})
-_FILTER_FIELDS = frozenset({"category", "price_min", "price_max", "in_stock", "website_id"})
+_FILTER_FIELDS = frozenset({"category", "price_min", "price_max", "in_stock", "website_id", "attributes"})
 #: Category levels are written "A / B" (Odoo's and the webhooks' way); "A > B" is read too.
 _CATEGORY_SEPARATOR_RE = re.compile(r"\s+/\s+|>")
 #: Characters of the short description in a result.

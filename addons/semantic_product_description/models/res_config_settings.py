@@ -5,12 +5,17 @@ from odoo import api, fields, models
 from .semantic_chatwoot import CHATWOOT_PREFIX
 from .semantic_search_service import DEFAULTS, PARAM_PREFIX
 
-#: Weights are stored by hand: a weight of 0 (signal off) must survive, and
-#: config_parameter deletes a parameter whose float value is 0.
-_WEIGHT_FIELDS = {
-    "semantic_weight_dense": "weight_dense",
-    "semantic_weight_bm25": "weight_bm25",
-    "semantic_weight_chars": "weight_chars",
+#: Ranking parameters are stored by hand, and only when they differ from the library's defaults
+#: (odoo_search_lib's SearchSettings): an unset parameter follows the library, so a database gets
+#: its tuned defaults, today's and future ones, unless someone chose otherwise. By hand also because a
+#: weight of 0 (signal off) must survive, and config_parameter deletes a parameter whose float value is 0.
+#: Field -> (parameter, the library default's value from a SearchSettings).
+_RANKING_FIELDS = {
+    "semantic_fusion": ("fusion", lambda search: search.fusion),
+    "semantic_rrf_k": ("rrf_k", lambda search: search.rrf_k),
+    "semantic_weight_dense": ("weight_dense", lambda search: search.weights["dense"]),
+    "semantic_weight_bm25": ("weight_bm25", lambda search: search.weights["bm25"]),
+    "semantic_weight_chars": ("weight_chars", lambda search: search.weights["chars"]),
 }
 
 
@@ -60,13 +65,11 @@ class ResConfigSettings(models.TransientModel):
             ("weighted", "Weighted scores"),
         ],
         string="Fusion",
-        config_parameter=PARAM_PREFIX + "fusion",
-        default=DEFAULTS["fusion"],
     )
-    semantic_rrf_k = fields.Integer(string="RRF k", config_parameter=PARAM_PREFIX + "rrf_k", default=60)
-    semantic_weight_dense = fields.Float(string="Dense Weight", default=1.0)
-    semantic_weight_bm25 = fields.Float(string="BM25 Weight", default=1.0)
-    semantic_weight_chars = fields.Float(string="Typo Weight", default=0.5)
+    semantic_rrf_k = fields.Integer(string="RRF k")
+    semantic_weight_dense = fields.Float(string="Dense Weight")
+    semantic_weight_bm25 = fields.Float(string="BM25 Weight")
+    semantic_weight_chars = fields.Float(string="Typo Weight")
     semantic_search_max_limit = fields.Integer(
         string="Maximum Results per Query", config_parameter=PARAM_PREFIX + "search_max_limit", default=50
     )
@@ -165,21 +168,38 @@ class ResConfigSettings(models.TransientModel):
 
     @api.model
     def get_values(self):
+        """Stored ranking parameters, else the library's defaults (what searches use)."""
         res = super().get_values()
         service = self.env["semantic.search.service"]
-        for field_name, key in _WEIGHT_FIELDS.items():
+        defaults = service._library_search_defaults()
+        for field_name, (key, default) in _RANKING_FIELDS.items():
+            kind = self._ranking_kind(field_name)
             try:
-                res[field_name] = float(service._get_param(key))
+                res[field_name] = kind(service._get_param(key) or default(defaults))
             except ValueError:
-                res[field_name] = float(DEFAULTS[key])
+                res[field_name] = default(defaults)
         return res
 
     def set_values(self):
+        """Store ranking parameters that differ from the library's defaults; delete the others."""
         result = super().set_values()
         params = self.env["ir.config_parameter"].sudo()
-        for field_name, key in _WEIGHT_FIELDS.items():
-            params.set_param(PARAM_PREFIX + key, repr(float(self[field_name] or 0.0)))
+        defaults = self.env["semantic.search.service"]._library_search_defaults()
+        for field_name, (key, default) in _RANKING_FIELDS.items():
+            value, kind = self._ranking_value(field_name), self._ranking_kind(field_name)
+            unset = not value or kind(value) == kind(default(defaults))
+            params.set_param(PARAM_PREFIX + key, False if unset else value)
         return result
+
+    def _ranking_kind(self, field_name):
+        return {"selection": str, "integer": int}.get(self._fields[field_name].type, float)
+
+    def _ranking_value(self, field_name):
+        """A ranking field's value as its parameter string (weights as repr(float): 0 stays '0.0')."""
+        kind = self._ranking_kind(field_name)
+        if kind is float:
+            return repr(float(self[field_name] or 0.0))
+        return str(self[field_name] or "")
 
     def _semantic_form_params(self):
         """The semantic search parameters as on screen (the Test buttons try them without saving)."""
@@ -190,8 +210,8 @@ class ResConfigSettings(models.TransientModel):
             if name.startswith("semantic_") and key.startswith(PARAM_PREFIX):
                 value = self[name]
                 params[key.removeprefix(PARAM_PREFIX)] = "" if value is False or value is None else str(value)
-        for field_name, key in _WEIGHT_FIELDS.items():
-            params[key] = repr(float(self[field_name] or 0.0))
+        for field_name, (key, _default) in _RANKING_FIELDS.items():
+            params[key] = self._ranking_value(field_name)
         return params
 
     def action_semantic_test_store(self):

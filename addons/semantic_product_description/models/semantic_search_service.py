@@ -8,6 +8,7 @@ Everything that turns records into library objects (``Document``,
 """
 
 import contextlib
+import dataclasses
 import logging
 import os
 import urllib.parse
@@ -33,7 +34,8 @@ from odoo_search_lib import (
     UnsafeURLError,
     webhooks,
 )
-from odoo_search_lib.documents import document_from_dict
+from odoo_search_lib.config import SIGNALS
+from odoo_search_lib.documents import MAX_ATTRIBUTE_VALUES, document_from_dict
 from odoo_search_lib.enrich import ProductFacts, make_writer, strip_html
 
 from .. import search_registry
@@ -55,11 +57,12 @@ DEFAULTS = {
     "store_path": "",
     "qdrant_url": "",
     "qdrant_api_key": "",
-    "fusion": "rrf",
-    "rrf_k": "60",
-    "weight_dense": "1.0",
-    "weight_bm25": "1.0",
-    "weight_chars": "0.5",
+    # ranking: empty means the library's defaults (odoo_search_lib.config.SearchSettings), never our own
+    "fusion": "",
+    "rrf_k": "",
+    "weight_dense": "",
+    "weight_bm25": "",
+    "weight_chars": "",
     "search_max_limit": "50",
     "llm_base_url": "",
     "llm_api_key": "",
@@ -114,6 +117,12 @@ class SemanticSearchService(models.AbstractModel):
         return {key: self._get_param(key) for key in DEFAULTS}
 
     @api.model
+    def _library_search_defaults(self):
+        """The library's ranking defaults (fusion, RRF k, weights) for this database's search language."""
+        language = self._get_param("language") or self._default_language()
+        return Settings.from_dict({"language": language}).search
+
+    @api.model
     def _default_language(self):
         """``pt`` or ``en``, from the main company's language.
 
@@ -164,6 +173,15 @@ class SemanticSearchService(models.AbstractModel):
         else:
             raise ConfigError(f"store mode must be 'edge' or 'qdrant' (got {mode!r})")
         max_limit = number("search_max_limit", int)
+        # Ranking parameters that are not set stay out: the library's defaults apply.
+        search = {"max_limit": max_limit, "default_limit": max(1, min(10, max_limit))}
+        if params.get("fusion"):
+            search["fusion"] = params["fusion"]
+        if params.get("rrf_k"):
+            search["rrf_k"] = number("rrf_k", int)
+        weights = {signal: number(f"weight_{signal}") for signal in SIGNALS if params.get(f"weight_{signal}")}
+        if weights:
+            search["weights"] = weights
         data = {
             "tenant": self._tenant(dbname),
             "language": params.get("language") or self._default_language(),
@@ -176,17 +194,7 @@ class SemanticSearchService(models.AbstractModel):
                 "dim": number("embedder_dim", int),
             },
             "store": store,
-            "search": {
-                "fusion": params.get("fusion") or "rrf",
-                "rrf_k": number("rrf_k", int),
-                "weights": {
-                    "dense": number("weight_dense"),
-                    "bm25": number("weight_bm25"),
-                    "chars": number("weight_chars"),
-                },
-                "max_limit": max_limit,
-                "default_limit": max(1, min(10, max_limit)),
-            },
+            "search": search,
             "llm": {
                 "base_url": params.get("llm_base_url") or "",
                 "api_key": params.get("llm_api_key") or "",
@@ -303,7 +311,7 @@ class SemanticSearchService(models.AbstractModel):
 
     @api.model
     def _product_attributes(self, template):
-        """Attribute name -> comma-joined values; multi-value lines are the variants' values."""
+        """Attribute name -> comma-joined values, and name -> values of the lines with several (the variants')."""
         attributes, variants = {}, {}
         for line in template.attribute_line_ids:
             values = [value.name for value in line.value_ids if value.name]
@@ -346,8 +354,13 @@ class SemanticSearchService(models.AbstractModel):
 
     @api.model
     def _product_document(self, template):
-        """The library document of one product template; ``DocumentError`` when it cannot be indexed."""
-        attributes, _variants = self._product_attributes(template)
+        """The library document of one product template; ``DocumentError`` when it cannot be indexed.
+
+        An attribute line with several values (the variants' sizes, colours) is indexed as a list,
+        so the attribute filter matches any of them.
+        """
+        attributes, variants = self._product_attributes(template)
+        attributes.update({name: values[:MAX_ATTRIBUTE_VALUES] for name, values in variants.items()})
         data = {
             "id": self._product_doc_id(template.id),
             "name": template.name or "",
@@ -565,15 +578,7 @@ class SemanticSearchService(models.AbstractModel):
         index = self._get_index()
         filters = filters or Filters()
         if company_ids is not None:
-            filters = Filters(
-                company_ids=tuple(company_ids),
-                category=filters.category,
-                price_min=filters.price_min,
-                price_max=filters.price_max,
-                in_stock=filters.in_stock,
-                published=filters.published,
-                kind=filters.kind,
-            )
+            filters = dataclasses.replace(filters, company_ids=tuple(company_ids))
         return index.search(query, limit=limit, method=method, filters=filters)
 
     @api.model

@@ -7,6 +7,7 @@ import json
 
 from PIL import Image
 
+from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import BaseCase, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
@@ -137,6 +138,36 @@ class TestProductSearchRoute(SemanticSearchTestMixin, HttpCase):
         response = self._post({"query": "pelican toaster acima de 100", "filters": {"price_max": 200}})
         self.assertEqual([item["id"] for item in response.json()["results"]], [self.product_a.id])
         self.assertEqual(self._post({"query": "pelican toaster"}).json()["understood"], [])
+
+    def test_attribute_filter_finds_a_template_by_one_of_its_variant_values(self):
+        size = self.env["product.attribute"].create(
+            {"name": "Tamanho", "value_ids": [Command.create({"name": name}) for name in ("38", "39", "40")]}
+        )
+        shoe = self._create_product(
+            "Pelican Sneaker",
+            attribute_line_ids=[
+                Command.create({"attribute_id": size.id, "value_ids": [Command.set(size.value_ids.ids)]})
+            ],
+        )
+        self._run_jobs()
+        doc_id = self.env["semantic.search.service"]._product_doc_id(shoe.id)
+        index = self.env["semantic.search.service"]._get_index()
+        stored = index.store.retrieve(index.collection(), [doc_id])[doc_id]
+        self.assertEqual(stored["attributes"], {"Tamanho": ["38", "39", "40"]})
+        response = self._post({"query": "pelican", "filters": {"attributes": {"tamanho": ["39", "44"]}}})
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual([item["id"] for item in response.json()["results"]], [shoe.id])
+        response = self._post({"query": "pelican", "filters": {"attributes": {"Tamanho": [41]}}})
+        self.assertEqual(response.json()["results"], [])
+        response = self._post({"query": "pelican", "filters": {"attributes": {"colour": "blue"}}})
+        ids = {item["id"] for item in response.json()["results"]}
+        self.assertEqual(ids, {self.product_a.id, self.shared.id}, "a variant value of the toasters' colour line")
+
+    def test_attribute_filter_is_validated(self):
+        for attributes in ("Tamanho", ["Tamanho", "38"], {}, {"Tamanho": []}, {"Tamanho": [["38"]]}, {"Tamanho": True}):
+            self._assert_error(
+                self._post({"query": "toaster", "filters": {"attributes": attributes}}), 400, "invalid_filter"
+            )
 
     def test_missing_key(self):
         self._assert_error(self._post({"query": "toaster"}, key=False), 401, "missing_api_key")

@@ -1,5 +1,6 @@
 # Copyright 2025 Odoo Search Lib contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import importlib.util
 import os
 import tempfile
 from unittest.mock import patch
@@ -8,11 +9,12 @@ from odoo import tools
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
-from odoo_search_lib import ConfigError, DocumentError, StoreLockedError, StoreSettings
+from odoo_search_lib import ConfigError, DocumentError, Settings, StoreLockedError, StoreSettings
 from odoo_search_lib.index import SearchIndex
 from odoo_search_lib.store import open_store
 
 from .. import search_registry
+from ..models.semantic_search_service import PARAM_PREFIX
 from .common import FakeLLMServer, SemanticSearchTestMixin, free_port
 
 
@@ -29,7 +31,7 @@ class TestSemanticSearchService(SemanticSearchTestMixin, TransactionCase):
         self.assertEqual(document.id, f"product.template,{product.id}")
         self.assertEqual(document.name, "Galah Teapot")
         self.assertEqual(document.category, "All > Kitchen")
-        self.assertEqual(dict(document.attributes), {"Colour": "Red, Blue", "Material": "Steel"})
+        self.assertEqual(dict(document.attributes), {"Colour": ("Red", "Blue"), "Material": "Steel"})
         self.assertEqual(document.tags, ("gift",))
         self.assertEqual(document.price, 49.9)
         self.assertEqual(document.currency, product.currency_id.name)
@@ -144,6 +146,46 @@ class TestSemanticSearchService(SemanticSearchTestMixin, TransactionCase):
         with self.assertRaises(ConfigError) as caught:
             self.service._get_settings()
         self.assertIn("settings are invalid", self.service._error_message(caught.exception))
+
+    def test_ranking_defaults_are_the_librarys(self):
+        """Nothing stored: searches and the settings screen use the library's ranking defaults."""
+        params = self.env["ir.config_parameter"].sudo()
+        keys = [PARAM_PREFIX + key for key in ("fusion", "rrf_k", "weight_dense", "weight_bm25", "weight_chars")]
+        params.search([("key", "in", keys)]).unlink()
+        library = Settings.from_dict({"language": "en"}).search  # the tests' search language
+        self.assertEqual(self.service._get_settings().search.rrf_k, library.rrf_k)
+        self.assertEqual(dict(self.service._get_settings().search.weights), dict(library.weights))
+        self.assertEqual(self.service._get_settings().search.fusion, library.fusion)
+        screen = self.env["res.config.settings"].create({})
+        self.assertEqual(screen.semantic_rrf_k, library.rrf_k)
+        self.assertEqual(screen.semantic_weight_dense, library.weights["dense"])
+        self.assertEqual(screen.semantic_fusion, library.fusion)
+        screen.set_values()
+        self.assertFalse(params.search([("key", "in", keys)]), "saving the defaults stores nothing")
+        self.env["res.config.settings"].create({"semantic_rrf_k": library.rrf_k + 5}).set_values()
+        self.assertEqual(self.service._get_param("rrf_k"), str(library.rrf_k + 5))
+        self.assertEqual(self.service._get_settings().search.rrf_k, library.rrf_k + 5)
+
+    def test_upgrade_resets_the_old_untouched_ranking_defaults(self):
+        """18.0.2.2.0: the addon's old defaults (rrf, 60, 1, 1, 0.5) go; a value someone changed stays."""
+        path = os.path.join(os.path.dirname(__file__), "..", "migrations", "18.0.2.2.0", "post-migrate.py")
+        spec = importlib.util.spec_from_file_location("semantic_post_migrate_18_0_2_2", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        self._set_params(fusion="rrf", rrf_k="60", weight_dense="1.0", weight_bm25="2.0", weight_chars="0.5")
+        self.assertEqual(
+            sorted(module.reset_old_ranking_defaults(self.env)), ["fusion", "rrf_k", "weight_chars", "weight_dense"]
+        )
+        library = Settings.from_dict({"language": "en"}).search
+        search = self.service._get_settings().search
+        self.assertEqual(search.rrf_k, library.rrf_k)
+        self.assertEqual(search.weights["dense"], library.weights["dense"])
+        self.assertEqual(search.weights["chars"], library.weights["chars"])
+        self.assertEqual(search.weights["bm25"], 2.0, "a changed value survives")
+        self._set_params(rrf_k="30", fusion="dbsf")
+        self.assertEqual(module.reset_old_ranking_defaults(self.env), [])
+        self.assertEqual(self.service._get_param("rrf_k"), "30")
+        self.assertEqual(self.service._get_param("fusion"), "dbsf")
 
     def test_settings_screen_keeps_zero_weights(self):
         settings = self.env["res.config.settings"].create({"semantic_weight_dense": 0.0, "semantic_weight_bm25": 1.5})
