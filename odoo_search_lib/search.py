@@ -46,7 +46,7 @@ from .store.base import ScoredPoint, SignalQuery, VectorStore
 from .text import fold
 from .types import Filters, Hit, SearchResult
 
-__all__ = ["METHODS", "HybridSearcher", "correct_words", "edit_distance", "fuse", "parse_filters"]
+__all__ = ["METHODS", "HybridSearcher", "adaptive_weights", "correct_words", "edit_distance", "fuse", "parse_filters"]
 
 #: How many of the typo signal's best hits supply the words a misspelling may be corrected to.
 CORRECTION_HITS = 30
@@ -56,6 +56,8 @@ CORRECTION_HITS = 30
 CORRECTION_CHARS_PER_HIT = 2000
 #: Shorter words are never corrected (too many near neighbours).
 MIN_CORRECTED_LENGTH = 4
+#: How many of BM25's best hits are read to measure how much of the query the catalogue spells out.
+COVERAGE_HITS = 3
 
 METHODS = ("hybrid", "bm25", "dense")
 
@@ -101,6 +103,16 @@ class HybridSearcher:
             raise QueryError("limit must be an integer", code="invalid_limit")
         return max(1, min(limit, self.settings.max_limit))
 
+    def clean_min_confidence(self, value: object) -> float:
+        """``None`` gives ``search.min_confidence``; anything else must be a number from 0 to 1."""
+        if value is None:
+            return self.settings.min_confidence
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise QueryError(
+                f"min_confidence must be a number from 0 to 1 (got {value!r})", code="invalid_min_confidence"
+            )
+        return float(value)
+
     def search(
         self,
         query: str,
@@ -109,10 +121,13 @@ class HybridSearcher:
         method: str = "hybrid",
         filters: Filters | None = None,
         fusion: str | None = None,
+        min_confidence: float | None = None,
     ) -> SearchResult:
+        """The best ``limit`` hits of ``query``; hits below ``min_confidence`` (0..1) are dropped."""
         started = time.perf_counter()
         text = self.clean_query(query)
         size = self.clean_limit(limit)
+        floor = self.clean_min_confidence(min_confidence)
         if method not in METHODS:
             raise QueryError(f"unknown method {method!r} (use one of {', '.join(METHODS)})", code="invalid_method")
         fusion = fusion or self.settings.fusion
@@ -151,10 +166,18 @@ class HybridSearcher:
         if stages:
             for stage, points in zip(stages, self.store.query(collection, stages, filters), strict=True):
                 results[stage.using] = points
+        query_terms = set(self.bm25.analyzer.terms(corrected))
+        boost = self.settings.coverage_boost
+        if method == "hybrid" and boost > 0 and weights["dense"] > 0 and weights["bm25"] > 0:
+            best = [point.point_id for point in results.get("bm25", ())[:COVERAGE_HITS]]
+            found = self.store.payloads(collection, best).values() if best else ()
+            coverage = max(
+                (term_coverage(query_terms, hit_terms(payload, self.bm25.analyzer)) for payload in found), default=0.0
+            )
+            weights = adaptive_weights(weights, coverage, boost)
         ranked = fuse(results, weights, fusion=fusion, rrf_k=self.settings.rrf_k, limit=size)
         # Payloads for the final hits only (one read); a point deleted meanwhile is dropped.
         payloads = self.store.payloads(collection, [hit.id for hit in ranked]) if ranked else {}
-        query_terms = set(self.bm25.analyzer.terms(corrected))
         hits = tuple(
             Hit(
                 payloads[hit.id]["doc_id"],
@@ -166,6 +189,8 @@ class HybridSearcher:
             for hit in ranked
             if hit.id in payloads
         )
+        if floor > 0:
+            hits = tuple(hit for hit in hits if hit.confidence >= floor)
         return SearchResult(
             text, method, hits, (time.perf_counter() - started) * 1000, corrected if corrected != text else None
         )
@@ -193,6 +218,21 @@ class HybridSearcher:
                 vector = SparseVector((term_id(self.bm25.analyzer.stem(word)),), (1.0,))
                 probes.append((word, SignalQuery("bm25", vector, 1, with_payload=False)))
         return probes
+
+
+def adaptive_weights(weights: Mapping[str, float], coverage: float, boost: float) -> dict[str, float]:
+    """Per-query weights: BM25 counts more when its best hits hold the query's words, the dense model when not.
+
+    ``coverage`` (0..1) is the share of the query's terms found in the best of BM25's first hits
+    (:data:`COVERAGE_HITS`); the dense weight is multiplied by ``1 + boost * (1 - coverage)`` and
+    BM25's by ``1 + boost * coverage``; the typo signal keeps its weight. A query whose words the
+    catalogue spells out ("drill bit 1/4") is a lexical match; one it lacks ("something to keep
+    the dog warm") is a matter of meaning.
+    """
+    adapted = dict(weights)
+    adapted["dense"] = weights.get("dense", 0.0) * (1 + boost * (1 - coverage))
+    adapted["bm25"] = weights.get("bm25", 0.0) * (1 + boost * coverage)
+    return adapted
 
 
 def _vocabulary(payloads: Iterable[Mapping[str, Any]], chars: CharNgramEncoder) -> dict[str, int]:
