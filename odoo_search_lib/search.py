@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from .cache import TwoLevelCache, cache_key
-from .confidence import hit_terms, match_confidence, term_coverage
+from .confidence import LANGUAGE_COEFFICIENTS, hit_terms, match_confidence, term_coverage
 from .config import FUSIONS, SIGNALS, SearchSettings
 from .embeddings import Embedder, fingerprint
 from .exceptions import QueryError
@@ -46,7 +46,16 @@ from .store.base import ScoredPoint, SignalQuery, VectorStore
 from .text import fold
 from .types import Filters, Hit, SearchResult
 
-__all__ = ["METHODS", "HybridSearcher", "adaptive_weights", "correct_words", "edit_distance", "fuse", "parse_filters"]
+__all__ = [
+    "METHODS",
+    "HybridSearcher",
+    "adaptive_weights",
+    "correct_words",
+    "edit_distance",
+    "fuse",
+    "parse_filters",
+    "parse_min_confidence",
+]
 
 #: How many of the typo signal's best hits supply the words a misspelling may be corrected to.
 CORRECTION_HITS = 30
@@ -83,6 +92,7 @@ class HybridSearcher:
         self.bm25 = bm25
         self.chars = chars
         self.settings = settings or SearchSettings()
+        self._coefficients = LANGUAGE_COEFFICIENTS[bm25.analyzer.language]
 
     def clean_query(self, query: object) -> str:
         """Validate and cap a query: strings only, not blank, at most ``max_query_chars``."""
@@ -105,13 +115,8 @@ class HybridSearcher:
 
     def clean_min_confidence(self, value: object) -> float:
         """``None`` gives ``search.min_confidence``; anything else must be a number from 0 to 1."""
-        if value is None:
-            return self.settings.min_confidence
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-            raise QueryError(
-                f"min_confidence must be a number from 0 to 1 (got {value!r})", code="invalid_min_confidence"
-            )
-        return float(value)
+        parsed = parse_min_confidence(value)
+        return self.settings.min_confidence if parsed is None else parsed
 
     def search(
         self,
@@ -197,7 +202,7 @@ class HybridSearcher:
 
     def _confidence(self, query_terms: set[str], scores: Mapping[str, float], payload: Mapping[str, Any]) -> float:
         coverage = term_coverage(query_terms, hit_terms(payload, self.bm25.analyzer))
-        return match_confidence(scores.get("dense", 0.0), coverage)
+        return match_confidence(scores.get("dense", 0.0), coverage, self._coefficients)
 
     def _query_vector(self, text: str) -> np.ndarray:
         """The dense vector of a query, from the cache when this model has embedded it before."""
@@ -233,6 +238,19 @@ def adaptive_weights(weights: Mapping[str, float], coverage: float, boost: float
     adapted["dense"] = weights.get("dense", 0.0) * (1 + boost * (1 - coverage))
     adapted["bm25"] = weights.get("bm25", 0.0) * (1 + boost * coverage)
     return adapted
+
+
+def parse_min_confidence(value: object) -> float | None:
+    """A confidence cut-off from user input: ``None``, or a number from 0 to 1 (JSON numbers; not booleans).
+
+    Anything else (a string, a boolean, NaN, a value out of range) raises :class:`QueryError` with
+    the code ``invalid_min_confidence``, so an API can answer 400 before it touches the index.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise QueryError(f"min_confidence must be a number from 0 to 1 (got {value!r})", code="invalid_min_confidence")
+    return float(value)
 
 
 def _vocabulary(payloads: Iterable[Mapping[str, Any]], chars: CharNgramEncoder) -> dict[str, int]:

@@ -556,8 +556,13 @@ class SemanticSearchService(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def search_products(self, query, *, limit=None, method="hybrid", filters=None, company_ids=None):
-        """Search the product index; ``company_ids`` restricts hits to those companies (and shared ones)."""
+    def search_products(
+        self, query, *, limit=None, method="hybrid", filters=None, company_ids=None, min_confidence=None
+    ):
+        """Search the product index; ``company_ids`` restricts hits to those companies (and shared ones).
+
+        ``min_confidence`` (0..1) drops hits whose match confidence is lower (``None``: the library's setting).
+        """
         index = self._get_index()
         filters = filters or Filters()
         if company_ids is not None:
@@ -570,7 +575,7 @@ class SemanticSearchService(models.AbstractModel):
                 published=filters.published,
                 kind=filters.kind,
             )
-        return index.search(query, limit=limit, method=method, filters=filters)
+        return index.search(query, limit=limit, method=method, filters=filters, min_confidence=min_confidence)
 
     @api.model
     def index_status(self):
