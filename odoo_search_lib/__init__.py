@@ -31,7 +31,7 @@ from .exceptions import (
 from .types import Document, Filters, Hit, RefreshReport, SearchResult
 from .documents import LoadReport, document_from_dict, load_jsonl
 from .index import SearchIndex
-from .search import HybridSearcher, parse_filters
+from .search import HybridSearcher, parse_filters, parse_min_confidence
 
 __all__ = [
     "ChatwootAPIError",
@@ -71,4 +71,5 @@ __all__ = [
     "document_from_dict",
     "load_jsonl",
     "parse_filters",
+    "parse_min_confidence",
 ]
