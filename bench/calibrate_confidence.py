@@ -1,13 +1,13 @@
 """Fit the per-hit match confidence (``odoo_search_lib.confidence``) on the labelled sample.
 
-    python bench/calibrate_confidence.py [--json]
+    python bench/calibrate_confidence.py [--set language:products:queries:qrels ...] [--json]
 
 Indexes the bundled sample, runs every labelled query (``data/sample_queries.tsv``), and takes
 each top-10 hit as one example: its raw dense cosine, its term coverage, and whether the qrels
 grade it relevant (grade >= 1). A logistic regression (Newton's method, a few lines of numpy:
 the library has no scikit-learn dependency and needs nothing more) gives the coefficients, which
 are printed with how well they separate relevant hits from the rest (log loss, and precision and
-recall of ``confidence >= 0.5``) next to the shipped ``COEFFICIENTS``.
+recall of ``confidence >= 0.5``) next to the shipped ones of the set's language (``LANGUAGE_COEFFICIENTS``), per set.
 """
 
 from __future__ import annotations
@@ -20,18 +20,23 @@ from importlib import resources
 import numpy as np
 
 from odoo_search_lib import SearchIndex, Settings, load_jsonl
-from odoo_search_lib.confidence import COEFFICIENTS, hit_terms, match_confidence, term_coverage
+from odoo_search_lib.confidence import LANGUAGE_COEFFICIENTS, hit_terms, match_confidence, term_coverage
 from odoo_search_lib.evaluate import load_qrels, load_queries
 
+SAMPLE = "pt:{0}/sample_products.jsonl:{0}/sample_queries.tsv:{0}/sample_qrels.tsv".format(
+    resources.files("odoo_search_lib") / "data"
+)
 
-def examples() -> tuple[np.ndarray, np.ndarray]:
-    data = resources.files("odoo_search_lib") / "data"
-    queries = load_queries(str(data / "sample_queries.tsv"))
-    qrels = load_qrels(str(data / "sample_qrels.tsv"))
-    documents = load_jsonl(str(data / "sample_products.jsonl")).documents
+
+def examples(spec: str = SAMPLE) -> tuple[np.ndarray, np.ndarray]:
+    """``language:products:queries:qrels`` -> (dense cosine, coverage) of every top-10 hit, and its label."""
+    language, products, queries_path, qrels_path = spec.split(":")
+    queries = load_queries(queries_path)
+    qrels = load_qrels(qrels_path)
+    documents = load_jsonl(products).documents
     rows, labels = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings.from_dict({"store": {"path": tmp}})
+        settings = Settings.from_dict({"language": language, "store": {"path": tmp}})
         with SearchIndex(settings) as index:
             index.reindex(documents)
             analyzer = index.bm25.analyzer
@@ -75,22 +80,31 @@ def report(name: str, coefficients: tuple[float, ...], features: np.ndarray, lab
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--set",
+        action="append",
+        help="language:products:queries:qrels (repeatable; default the bundled Portuguese sample)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    features, labels = examples()
-    fitted = tuple(float(c) for c in fit(features, labels))
-    result = {
-        "examples": int(len(labels)),
-        "relevant": int(labels.sum()),
-        "fitted": report("fitted", fitted, features, labels),
-        "shipped": report("shipped", COEFFICIENTS, features, labels),
-    }
+    sets = {spec: examples(spec) for spec in args.set or [SAMPLE]}
+    result = {}
+    for spec, (features, labels) in sets.items():
+        language, products = spec.split(":")[:2]
+        fitted = tuple(float(c) for c in fit(features, labels))
+        result[f"{language}:{products}"] = {
+            "examples": int(len(labels)),
+            "relevant": int(labels.sum()),
+            "fitted": report("fitted", fitted, features, labels),
+            "shipped": report("shipped", LANGUAGE_COEFFICIENTS[language], features, labels),
+        }
     if args.json:
         print(json.dumps(result))
         return
-    print(f"{result['examples']} hits, {result['relevant']} relevant")
-    for key in ("fitted", "shipped"):
-        print(json.dumps(result[key]))
+    for name, rows in result.items():
+        print(f"{name}: {rows['examples']} hits, {rows['relevant']} relevant")
+        for key in ("fitted", "shipped"):
+            print("  " + json.dumps(rows[key]))
 
 
 if __name__ == "__main__":

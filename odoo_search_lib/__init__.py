@@ -39,7 +39,7 @@ from .exceptions import (
 from .types import Document, Filters, Hit, RefreshReport, SearchResult, Understood
 from .documents import LoadReport, document_from_dict, load_jsonl
 from .index import SearchIndex
-from .search import HybridSearcher, parse_filters
+from .search import HybridSearcher, parse_filters, parse_min_confidence
 from .synonyms import SynonymSet, Synonyms
 from .understand import ParsedQuery, parse_query
 
@@ -86,5 +86,6 @@ __all__ = [
     "document_from_dict",
     "load_jsonl",
     "parse_filters",
+    "parse_min_confidence",
     "parse_query",
 ]

@@ -21,7 +21,7 @@ from typing import Any, NoReturn, TextIO
 
 from . import _rules_cli
 from ._version import __version__
-from .config import Settings, StoreSettings
+from .config import SearchSettings, Settings, StoreSettings
 from .documents import load_jsonl
 from .evaluate import (
     BASELINES,
@@ -91,12 +91,18 @@ def _settings(args: argparse.Namespace, store_path: str | None, *, scratch: bool
     if store_path is not None and base.store.backend == "edge":
         changes["store"] = base.store.__class__(**{**base.store.__dict__, "path": store_path})
     if getattr(args, "fusion", None):
-        changes["search"] = base.search.__class__(**{**base.search.__dict__, "fusion": args.fusion})
+        changes["search"] = base.search.replace(fusion=args.fusion)
     return Settings.from_dict(_as_dict(base.replace(**changes))) if changes else base
 
 
 def _as_dict(settings: Settings) -> dict[str, Any]:
     def convert(value: Any) -> Any:
+        if isinstance(value, SearchSettings):
+            # Only the weights set explicitly: the others follow the (possibly new) language.
+            fields = {name: convert(getattr(value, name)) for name in value.__dataclass_fields__}
+            fields["weights"] = {name: value.weights[name] for name in value.explicit_weights}
+            del fields["explicit_weights"]
+            return fields
         if hasattr(value, "__dataclass_fields__"):
             return {name: convert(getattr(value, name)) for name in value.__dataclass_fields__}
         return dict(value) if isinstance(value, dict) else value
@@ -110,6 +116,7 @@ def _hit_row(hit: Any) -> dict[str, Any]:
         "name": hit.payload.get("name"),
         "score": round(hit.score, 6),
         "scores": {name: round(value, 4) for name, value in hit.scores.items()},
+        "confidence": round(hit.confidence, 4),
         "category": hit.payload.get("category"),
         "price": hit.payload.get("price"),
         "in_stock": bool(hit.payload.get("in_stock")),
@@ -222,17 +229,37 @@ def _parse_filter_args(items: Sequence[str]) -> Any:
     return parse_filters(raw)
 
 
+def _min_confidence(text: str | None) -> float | None:
+    """``--min-confidence`` as a number; the range is the library's to check (same error as the API's)."""
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise QueryError(
+            f"--min-confidence must be a number from 0 to 1 (got {text!r})", code="invalid_min_confidence"
+        ) from None
+
+
 def cmd_search(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
     filters = _parse_filter_args(args.filter or [])
     if not Path(args.store).is_dir():
         raise InvalidInputError(f"no store at {args.store}: run 'odoo-search index' first", code="no_store")
     if args.kind == "rule":
-        if filters is not None:
-            raise InvalidInputError("--filter is for products; rules take --type and --at", code="invalid_argument")
+        if filters is not None or args.min_confidence is not None:
+            raise InvalidInputError(
+                "--filter and --min-confidence are for products; rules take --type and --at", code="invalid_argument"
+            )
         return _rules_cli.cmd_search(args, out, _settings(args, args.store))
     _product_only(args)
     with SearchIndex(_settings(args, args.store)) as index:
-        result = index.search(args.query, limit=args.limit, method=args.method, filters=filters)
+        result = index.search(
+            args.query,
+            limit=args.limit,
+            method=args.method,
+            filters=filters,
+            min_confidence=_min_confidence(args.min_confidence),
+        )
     rows = [_hit_row(hit) for hit in result.hits]
     understood = [item.as_dict() for item in result.understood]
     if not args.json:
@@ -395,6 +422,11 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--limit", type=int, default=None, help="number of results (1-100, default 10)")
     search.add_argument("--method", choices=METHODS, default="hybrid")
     search.add_argument("--fusion", choices=("rrf", "dbsf", "weighted"), help="fusion for hybrid (default rrf)")
+    search.add_argument(
+        "--min-confidence",
+        metavar="X",
+        help="drop hits whose match confidence is below X (0-1; default search.min_confidence, 0 = keep all)",
+    )
     search.add_argument(
         "--filter",
         action="append",

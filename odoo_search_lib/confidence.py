@@ -13,7 +13,7 @@ logistic model over two signals that keep their meaning from query to query:
   tags), so "cafeteira 110v" against "Cafeteira ... 220V" covers one term of two.
 
 ``confidence = 1 / (1 + exp(-(b0 + b1 * dense + b2 * coverage)))``, a probability
-in ``[0, 1]``. The coefficients were fitted by logistic regression on the
+in ``[0, 1]``. The coefficients (one set per language) were fitted by logistic regression on the
 labelled sample (``data/sample_queries.tsv`` and ``sample_qrels.tsv``: every
 top-10 hit of every query, relevant when its grade is at least 1) with the
 default embedder; ``bench/calibrate_confidence.py`` reproduces them and prints
@@ -28,10 +28,21 @@ from collections.abc import Collection, Iterator, Mapping
 from .text import Analyzer
 from .types import JSONValue
 
-__all__ = ["COEFFICIENTS", "hit_terms", "match_confidence", "payload_attribute_values", "term_coverage"]
+__all__ = [
+    "COEFFICIENTS",
+    "LANGUAGE_COEFFICIENTS",
+    "hit_terms",
+    "match_confidence",
+    "payload_attribute_values",
+    "term_coverage",
+]
 
-#: ``(b0, b_dense, b_coverage)`` fitted by ``bench/calibrate_confidence.py``.
+#: ``(b0, b_dense, b_coverage)`` fitted by ``bench/calibrate_confidence.py`` on the Portuguese sample.
 COEFFICIENTS = (-2.711, 4.463, 2.909)
+#: Per language: the same model's cosines mean less in English (Home Depot's searches, 4,000 hits:
+#: with the Portuguese coefficients log loss 0.69 and precision 0.55 at 0.5; refitted 0.59 and 0.69),
+#: so each language has its own fit and term coverage weighs more in English.
+LANGUAGE_COEFFICIENTS = {"pt": COEFFICIENTS, "en": (-3.168, 1.19, 3.89)}
 
 
 def payload_attribute_values(payload: Mapping[str, JSONValue]) -> Iterator[str]:

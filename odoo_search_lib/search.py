@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 
 from .cache import TwoLevelCache, cache_key
-from .confidence import hit_terms, match_confidence, payload_attribute_values, term_coverage
+from .confidence import LANGUAGE_COEFFICIENTS, hit_terms, match_confidence, payload_attribute_values, term_coverage
 from .config import FUSIONS, SIGNALS, SearchSettings
 from .documents import MAX_ATTRIBUTE_CHARS, MAX_ATTRIBUTE_VALUES, attribute_text
 from .embeddings import Embedder, fingerprint
@@ -63,7 +63,16 @@ from .types import Filters, Hit, SearchResult
 from .understand import ParsedQuery, Understood, boost_factor, merge_filters, parse_query
 from .words import WordList
 
-__all__ = ["METHODS", "HybridSearcher", "correct_words", "edit_distance", "fuse", "parse_filters"]
+__all__ = [
+    "METHODS",
+    "HybridSearcher",
+    "adaptive_weights",
+    "correct_words",
+    "edit_distance",
+    "fuse",
+    "parse_filters",
+    "parse_min_confidence",
+]
 
 #: How many of the typo signal's best hits supply the words a misspelling may be corrected to.
 CORRECTION_HITS = 30
@@ -77,6 +86,8 @@ MIN_CORRECTED_LENGTH = 4
 #: ``BOOST_POOL_MIN``, at most the prefetch depth) are fused and reordered before the cut.
 BOOST_POOL_FACTOR = 3
 BOOST_POOL_MIN = 30
+#: How many of BM25's best hits are read to measure how much of the query the catalogue spells out.
+COVERAGE_HITS = 3
 
 METHODS = ("hybrid", "bm25", "dense")
 #: The BM25 query weight of a synonym's terms (the query's own terms weigh 1).
@@ -110,6 +121,7 @@ class HybridSearcher:
         self.bm25 = bm25
         self.chars = chars
         self.settings = settings or SearchSettings()
+        self._coefficients = LANGUAGE_COEFFICIENTS[bm25.analyzer.language]
         # Real words are never corrected: the tenant's language and English (customers mix them).
         self.words = words if words is not None else WordList((bm25.analyzer.language, "en"))
         self.known_words: frozenset[str] = frozenset()
@@ -148,6 +160,11 @@ class HybridSearcher:
             raise QueryError("limit must be an integer", code="invalid_limit")
         return max(1, min(limit, self.settings.max_limit))
 
+    def clean_min_confidence(self, value: object) -> float:
+        """``None`` gives ``search.min_confidence``; anything else must be a number from 0 to 1."""
+        parsed = parse_min_confidence(value)
+        return self.settings.min_confidence if parsed is None else parsed
+
     def search(
         self,
         query: str,
@@ -156,10 +173,13 @@ class HybridSearcher:
         method: str = "hybrid",
         filters: Filters | None = None,
         fusion: str | None = None,
+        min_confidence: float | None = None,
     ) -> SearchResult:
+        """The best ``limit`` hits of ``query``; hits below ``min_confidence`` (0..1) are dropped."""
         started = time.perf_counter()
         text = self.clean_query(query)
         size = self.clean_limit(limit)
+        floor = self.clean_min_confidence(min_confidence)
         if method not in METHODS:
             raise QueryError(f"unknown method {method!r} (use one of {', '.join(METHODS)})", code="invalid_method")
         fusion = fusion or self.settings.fusion
@@ -175,10 +195,15 @@ class HybridSearcher:
         # Boosts reorder a few more hits than are returned: the ones they lift come from just below the cut.
         pool = min(depth, max(size * BOOST_POOL_FACTOR, BOOST_POOL_MIN)) if boosts else size
         collection = self._collection()
-        ranked, corrected, expansions = self._ranked(collection, parsed.text, weights, depth, pool, fusion, searched)
+        adaptive = method == "hybrid"  # per-query weights (adaptive_weights) for the hybrid search only
+        ranked, corrected, expansions = self._ranked(
+            collection, parsed.text, weights, depth, pool, fusion, searched, adaptive
+        )
         if not ranked and searched is not filters:
             # The parsed filters left nothing: never answer empty because of them (one more round trip).
-            ranked, corrected, expansions = self._ranked(collection, parsed.text, weights, depth, pool, fusion, filters)
+            ranked, corrected, expansions = self._ranked(
+                collection, parsed.text, weights, depth, pool, fusion, filters, adaptive
+            )
             understood = tuple(
                 dataclasses.replace(item, applied="relaxed") if item.applied == "filter" else item
                 for item in understood
@@ -200,6 +225,8 @@ class HybridSearcher:
             )
             for hit in ranked
         )
+        if floor > 0:
+            hits = tuple(hit for hit in hits if hit.confidence >= floor)
         return SearchResult(
             text,
             method,
@@ -218,6 +245,7 @@ class HybridSearcher:
         size: int,
         fusion: str,
         filters: Filters | None,
+        adaptive: bool,
     ) -> tuple[list[Hit], str, tuple[Expansion, ...]]:
         """The best ``size`` fused hits (keyed by point id) for ``text``, the text the signals searched
         and the synonyms it was expanded with."""
@@ -257,6 +285,15 @@ class HybridSearcher:
         if stages:
             for stage, points in zip(stages, self.store.query(collection, stages, filters), strict=True):
                 results[stage.using] = points
+        boost = self.settings.coverage_boost
+        if adaptive and boost > 0 and weights["dense"] > 0 and weights["bm25"] > 0:
+            query_terms = set(self.bm25.analyzer.terms(corrected))
+            best = [point.point_id for point in results.get("bm25", ())[:COVERAGE_HITS]]
+            found = self.store.payloads(collection, best).values() if best else ()
+            coverage = max(
+                (term_coverage(query_terms, hit_terms(payload, self.bm25.analyzer)) for payload in found), default=0.0
+            )
+            weights = adaptive_weights(weights, coverage, boost)
         ranked = fuse(results, weights, fusion=fusion, rrf_k=self.settings.rrf_k, limit=size)
         return ranked, corrected, expansions
 
@@ -272,7 +309,7 @@ class HybridSearcher:
         for phrase, alternative in equivalents:
             if alternative <= terms:
                 terms |= phrase
-        return match_confidence(scores.get("dense", 0.0), term_coverage(query_terms, terms))
+        return match_confidence(scores.get("dense", 0.0), term_coverage(query_terms, terms), self._coefficients)
 
     def _equivalents(self, expansions: Sequence[Expansion]) -> list[tuple[frozenset[str], frozenset[str]]]:
         """(stems of a query phrase, stems of one of its synonyms) pairs."""
@@ -361,6 +398,34 @@ def dense_query(text: str, expansions: Sequence[Expansion]) -> str:
     """
     first = [found.alternatives[0] for found in expansions]
     return " ".join([text, *first])
+
+
+def adaptive_weights(weights: Mapping[str, float], coverage: float, boost: float) -> dict[str, float]:
+    """Per-query weights: BM25 counts more when its best hits hold the query's words, the dense model when not.
+
+    ``coverage`` (0..1) is the share of the query's terms found in the best of BM25's first hits
+    (:data:`COVERAGE_HITS`); the dense weight is multiplied by ``1 + boost * (1 - coverage)`` and
+    BM25's by ``1 + boost * coverage``; the typo signal keeps its weight. A query whose words the
+    catalogue spells out ("drill bit 1/4") is a lexical match; one it lacks ("something to keep
+    the dog warm") is a matter of meaning.
+    """
+    adapted = dict(weights)
+    adapted["dense"] = weights.get("dense", 0.0) * (1 + boost * (1 - coverage))
+    adapted["bm25"] = weights.get("bm25", 0.0) * (1 + boost * coverage)
+    return adapted
+
+
+def parse_min_confidence(value: object) -> float | None:
+    """A confidence cut-off from user input: ``None``, or a number from 0 to 1 (JSON numbers; not booleans).
+
+    Anything else (a string, a boolean, NaN, a value out of range) raises :class:`QueryError` with
+    the code ``invalid_min_confidence``, so an API can answer 400 before it touches the index.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise QueryError(f"min_confidence must be a number from 0 to 1 (got {value!r})", code="invalid_min_confidence")
+    return float(value)
 
 
 def _vocabulary(payloads: Iterable[Mapping[str, Any]], chars: CharNgramEncoder) -> dict[str, int]:

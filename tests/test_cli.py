@@ -144,6 +144,27 @@ def test_search_rejects_an_empty_query_and_clamps_the_limit(store: Path, capsys:
         assert code == 0 and len(result["results"]) == expected
 
 
+def test_search_min_confidence_cuts_weak_hits(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, everything = run(capsys, "search", "camiseta preta", "--store", str(store), "--json")
+    assert code == 0 and len(everything["results"]) == 3
+    floor = round(everything["results"][0]["confidence"] - 0.0001, 4)  # printed rounded to 4 places
+    code, kept = run(
+        capsys, "search", "camiseta preta", "--store", str(store), "--json", "--min-confidence", str(floor)
+    )
+    assert code == 0 and [row["id"] for row in kept["results"]] == [
+        row["id"] for row in everything["results"] if row["confidence"] >= floor
+    ]
+    assert len(kept["results"]) < 3
+    code, none = run(capsys, "search", "camiseta preta", "--store", str(store), "--json", "--min-confidence", "1")
+    assert code == 0 and none["results"] == []
+
+
+@pytest.mark.parametrize("value", ["-0.5", "1.01", "nan", "abc", "", "inf"])
+def test_search_rejects_a_bad_min_confidence(store: Path, capsys: pytest.CaptureFixture[str], value: str) -> None:
+    code, result = run(capsys, "search", "camiseta", "--store", str(store), "--json", f"--min-confidence={value}")
+    assert (code, result["error"]["code"]) == (2, "invalid_min_confidence")
+
+
 def test_search_a_missing_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, result = run(capsys, "search", "x", "--store", str(tmp_path / "none"), "--json")
     assert (code, result["error"]["code"]) == (2, "no_store")

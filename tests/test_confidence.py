@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from odoo_search_lib.confidence import hit_terms, match_confidence, term_coverage
+from odoo_search_lib import SearchIndex, Settings
+from odoo_search_lib.confidence import COEFFICIENTS, LANGUAGE_COEFFICIENTS, hit_terms, match_confidence, term_coverage
 from odoo_search_lib.text import Analyzer
+from tests.conftest import MINI_CATALOGUE, HashingEmbedder
 
 
 def test_coverage_counts_query_terms_found_in_the_hit_short_text() -> None:
@@ -30,3 +32,16 @@ def test_searches_fill_in_the_confidence(mini_index) -> None:  # type: ignore[no
     result = mini_index.search("camiseta algodão preta", limit=3)
     assert result.hits[0].id == "c1"
     assert result.hits[0].confidence > max(hit.confidence for hit in result.hits[1:])
+
+
+def test_each_language_has_its_own_coefficients(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert LANGUAGE_COEFFICIENTS["pt"] == COEFFICIENTS and LANGUAGE_COEFFICIENTS["en"] != COEFFICIENTS
+    for language in ("pt", "en"):
+        settings = Settings.from_dict({"language": language, "store": {"path": str(tmp_path / language)}})
+        with SearchIndex(settings, embedder=HashingEmbedder()) as index:
+            index.upsert(MINI_CATALOGUE)
+            analyzer = index.bm25.analyzer
+            for hit in index.search("camiseta preta", limit=3).hits:
+                coverage = term_coverage(set(analyzer.terms("camiseta preta")), hit_terms(hit.payload, analyzer))
+                expected = match_confidence(hit.scores.get("dense", 0.0), coverage, LANGUAGE_COEFFICIENTS[language])
+                assert hit.confidence == expected

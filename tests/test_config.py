@@ -9,6 +9,7 @@ import pytest
 
 from odoo_search_lib.config import (
     DEFAULT_WEIGHTS,
+    LANGUAGE_WEIGHTS,
     SIGNALS,
     EmbedderSettings,
     LLMSettings,
@@ -308,3 +309,44 @@ def test_settings_are_frozen() -> None:
     settings = Settings()
     with pytest.raises(AttributeError):
         settings.tenant = "x"  # type: ignore[misc]
+
+
+def test_each_language_has_its_own_default_weights() -> None:
+    assert set(LANGUAGE_WEIGHTS) == {"pt", "en"} and LANGUAGE_WEIGHTS["pt"] == DEFAULT_WEIGHTS
+    assert dict(Settings(language="en").search.weights) == LANGUAGE_WEIGHTS["en"]
+    assert dict(Settings.from_dict({"language": "en"}).search.weights) == LANGUAGE_WEIGHTS["en"]
+    assert dict(Settings.from_env({"ODOO_SEARCH_LANGUAGE": "en"}).search.weights) == LANGUAGE_WEIGHTS["en"]
+    # Switching the language later follows the new language's defaults too.
+    assert dict(Settings().replace(language="en").search.weights) == LANGUAGE_WEIGHTS["en"]
+    assert dict(Settings(language="en").replace(language="pt").search.weights) == LANGUAGE_WEIGHTS["pt"]
+
+
+def test_explicit_weights_win_over_the_language_defaults() -> None:
+    settings = Settings.from_dict({"language": "en", "search": {"weights": {"dense": 2}}})
+    assert dict(settings.search.weights) == {**LANGUAGE_WEIGHTS["en"], "dense": 2.0}
+    assert dict(settings.replace(language="pt").search.weights) == {**LANGUAGE_WEIGHTS["pt"], "dense": 2.0}
+    changed = settings.search.replace(fusion="dbsf")  # another change keeps which weights were explicit
+    assert changed.explicit_weights == {"dense"} and changed.for_language("pt").weights["bm25"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("min_confidence", -0.1),
+        ("min_confidence", 1.5),
+        ("min_confidence", "nan"),
+        ("min_confidence", "high"),
+        ("min_confidence", True),
+        ("coverage_boost", -1),
+        ("coverage_boost", "nan"),
+        ("coverage_boost", 1000),
+    ],
+)
+def test_cut_off_and_boost_settings_are_checked(key: str, value: object) -> None:
+    with pytest.raises(ConfigError, match=f"search.{key}"):
+        Settings.from_dict({"search": {key: value}})
+
+
+def test_cut_off_and_boost_defaults() -> None:
+    assert Settings().search.min_confidence == 0.0 and Settings().search.coverage_boost == 2.0
+    assert Settings.from_env({"ODOO_SEARCH_SEARCH__MIN_CONFIDENCE": "0.4"}).search.min_confidence == 0.4

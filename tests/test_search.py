@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from odoo_search_lib import Filters, QueryError
+from odoo_search_lib import Filters, QueryError, Settings
+from odoo_search_lib.confidence import hit_terms, term_coverage
 from odoo_search_lib.index import SearchIndex
-from odoo_search_lib.search import correct_words, edit_distance, fuse, parse_filters
+from odoo_search_lib.search import COVERAGE_HITS, adaptive_weights, correct_words, edit_distance, fuse, parse_filters
 from odoo_search_lib.store.base import ScoredPoint, SignalQuery
+from tests.conftest import MINI_CATALOGUE, HashingEmbedder
 
 
 def _points(*pairs: tuple[str, float]) -> list[ScoredPoint]:
@@ -141,6 +143,12 @@ def test_hit_explains_its_fused_score(mini_index: SearchIndex) -> None:
     chars = mini_index.store.query(mini_index.collection(), [stage])[0]
     per_signal["chars"] = [point.doc_id for point in chars]
     top = mini_index.search("camiseta preta").hits[0]
+    # The adaptive weights: how much of the query BM25's three best hits spell out.
+    analyzer = mini_index.bm25.analyzer
+    best = [hit.payload for hit in mini_index.search("camiseta preta", method="bm25", limit=COVERAGE_HITS).hits]
+    query_terms = set(analyzer.terms("camiseta preta"))
+    coverage = max(term_coverage(query_terms, hit_terms(payload, analyzer)) for payload in best)
+    weights = adaptive_weights(weights, coverage, mini_index.settings.search.coverage_boost)
     expected = sum(weights[signal] / (k + ids.index(top.id) + 1) for signal, ids in per_signal.items() if top.id in ids)
     assert top.score == pytest.approx(expected)
     assert set(top.scores) == {signal for signal, ids in per_signal.items() if top.id in ids}
@@ -310,3 +318,52 @@ def test_correction_vocabulary_reads_a_bounded_part_of_wide_products() -> None:
     assert {"camiseta", "basica", "camisetas", "algodao"} <= set(vocabulary)  # name, leaf, tags always read
     assert "valor0" in vocabulary and "valor4999" not in vocabulary
     assert len(vocabulary) < CORRECTION_CHARS_PER_HIT // 4  # without the bound: over 5000 words
+
+
+def test_adaptive_weights_follow_how_much_of_the_query_bm25_spells_out() -> None:
+    base = {"dense": 3.0, "bm25": 1.0, "chars": 0.5}
+    assert adaptive_weights(base, 0.5, 0.0) == base  # boost 0: the configured weights
+    spelled, missing = adaptive_weights(base, 1.0, 2.0), adaptive_weights(base, 0.0, 2.0)
+    assert spelled == {"dense": 3.0, "bm25": 3.0, "chars": 0.5}
+    assert missing == {"dense": 9.0, "bm25": 1.0, "chars": 0.5}
+    half = adaptive_weights(base, 0.5, 2.0)
+    assert missing["dense"] > half["dense"] > spelled["dense"] and missing["bm25"] < half["bm25"] < spelled["bm25"]
+    assert adaptive_weights({"dense": 0.0, "bm25": 1.0, "chars": 0.0}, 0.0, 2.0)["dense"] == 0.0  # off stays off
+
+
+def test_when_one_signal_returns_nothing_the_others_decide() -> None:
+    dense = _points(("a", 0.9), ("b", 0.8), ("c", 0.1))
+    weights = adaptive_weights({"dense": 3.0, "bm25": 1.0, "chars": 0.5}, 0.0, 2.0)
+    alone = [hit.id for hit in fuse({"dense": dense}, weights, rrf_k=10)]
+    assert [hit.id for hit in fuse({"dense": dense, "bm25": []}, weights, rrf_k=10)] == alone == ["a", "b", "c"]
+
+
+def test_a_query_the_catalogue_spells_out_leans_on_bm25(mini_index: SearchIndex) -> None:
+    # Every word of "fone bluetooth" is in f1's name: the adapted BM25 weight is at its highest.
+    hybrid = mini_index.search("fone bluetooth")
+    assert hybrid.hits[0].id == "f1" and hybrid.hits[0].scores["bm25"] > 0
+
+
+@pytest.mark.parametrize("value", [-0.01, 1.01, float("nan"), float("inf"), "0.5", True, [0.5]])
+def test_min_confidence_rejects_what_is_not_a_probability(mini_index: SearchIndex, value: object) -> None:
+    with pytest.raises(QueryError) as caught:
+        mini_index.search("camiseta", min_confidence=value)  # type: ignore[arg-type]
+    assert caught.value.code == "invalid_min_confidence"
+
+
+def test_min_confidence_drops_the_weaker_hits(mini_index: SearchIndex) -> None:
+    everything = mini_index.search("camiseta preta", limit=10)
+    assert mini_index.search("camiseta preta", limit=10, min_confidence=0).ids() == everything.ids()
+    floor = everything.hits[0].confidence
+    kept = mini_index.search("camiseta preta", limit=10, min_confidence=floor)
+    assert kept.ids() == [hit.id for hit in everything.hits if hit.confidence >= floor] and kept.ids()
+    assert len(kept.hits) < len(everything.hits)
+    assert mini_index.search("camiseta preta", min_confidence=1).hits == ()
+
+
+def test_the_min_confidence_setting_is_the_default_cut_off(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings.from_dict({"store": {"path": str(tmp_path)}, "search": {"min_confidence": 1.0}})
+    with SearchIndex(settings, embedder=HashingEmbedder()) as index:
+        index.upsert(MINI_CATALOGUE)
+        assert index.search("camiseta").hits == ()  # nothing is certain
+        assert index.search("camiseta", min_confidence=0).hits  # the caller's value wins

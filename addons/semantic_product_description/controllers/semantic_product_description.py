@@ -17,7 +17,7 @@ from odoo.http import request
 from odoo.tools import consteq
 
 from odoo_search_lib import Filters, SearchLibError
-from odoo_search_lib.search import METHODS, parse_filters
+from odoo_search_lib.search import METHODS, parse_filters, parse_min_confidence
 from odoo_search_lib.store.base import category_key
 
 from .api import (
@@ -33,7 +33,7 @@ from .api import (
 
 _logger = logging.getLogger(__name__)
 
-_BODY_FIELDS = frozenset({"query", "limit", "method", "filters", "variants"})
+_BODY_FIELDS = frozenset({"query", "limit", "method", "filters", "variants", "min_confidence"})
 _FILTER_FIELDS = frozenset({"category", "price_min", "price_max", "in_stock", "website_id", "attributes"})
 #: Category levels are written "A / B" (Odoo's and the webhooks' way); "A > B" is read too.
 _CATEGORY_SEPARATOR_RE = re.compile(r"\s+/\s+|>")
@@ -60,9 +60,11 @@ class SemanticProductSearchController(http.Controller, JsonApi):
             self._check_rate_limit(f"{request.db}:{uid}")
             body = self._read_json_body()
             query, limit, method, filters, variants = self._parse_search_body(body)
+            # a number from 0 to 1, or absent; anything else is a 400 "invalid_min_confidence"
+            min_confidence = parse_min_confidence(body.get("min_confidence"))
             if scope == API_KEY_SCOPE_PUBLISHED:
                 filters = dataclasses.replace(filters or Filters(), published=True)
-            results, corrected_query, understood = self._search(query, limit, method, filters, variants)
+            results, corrected_query, understood = self._search(query, limit, method, filters, variants, min_confidence)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a JSON error
             return error_response(exc)
         return json_response(
@@ -163,7 +165,7 @@ class SemanticProductSearchController(http.Controller, JsonApi):
             raise ApiError(400, "ambiguous_category", f"Several categories are named {parts[0]!r}: {shown}.")
         return paths[0] if paths else path
 
-    def _search(self, query, limit, method, filters, variants=False):
+    def _search(self, query, limit, method, filters, variants=False, min_confidence=None):
         """The result items the key's user may read, the query with misspellings corrected (or None),
         and the constraints read from the query as JSON objects."""
         env = request.env
@@ -178,6 +180,7 @@ class SemanticProductSearchController(http.Controller, JsonApi):
             method=method,
             filters=filters,
             company_ids=companies.ids,
+            min_confidence=min_confidence,
         )
         ids = [service._parse_product_doc_id(hit.id) for hit in result.hits]
         readable = env["product.template"].search([("id", "in", [res_id for res_id in ids if res_id])])
@@ -224,6 +227,7 @@ class SemanticProductSearchController(http.Controller, JsonApi):
             "description": self._short_description(service, live),
             "score": round(hit.score, 6),
             "scores": {signal: round(score, 6) for signal, score in hit.scores.items()},
+            "confidence": round(hit.confidence, 4),
             "list_price": record.list_price,
             "currency": live.currency_id.name or None,
             "in_stock": service._product_in_stock(live),

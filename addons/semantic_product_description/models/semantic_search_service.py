@@ -573,13 +573,18 @@ class SemanticSearchService(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def search_products(self, query, *, limit=None, method="hybrid", filters=None, company_ids=None):
-        """Search the product index; ``company_ids`` restricts hits to those companies (and shared ones)."""
+    def search_products(
+        self, query, *, limit=None, method="hybrid", filters=None, company_ids=None, min_confidence=None
+    ):
+        """Search the product index; ``company_ids`` restricts hits to those companies (and shared ones).
+
+        ``min_confidence`` (0..1) drops hits whose match confidence is lower (``None``: the library's setting).
+        """
         index = self._get_index()
         filters = filters or Filters()
         if company_ids is not None:
             filters = dataclasses.replace(filters, company_ids=tuple(company_ids))
-        return index.search(query, limit=limit, method=method, filters=filters)
+        return index.search(query, limit=limit, method=method, filters=filters, min_confidence=min_confidence)
 
     @api.model
     def index_status(self):

@@ -410,6 +410,34 @@ class TestProductSearchRoute(SemanticSearchTestMixin, HttpCase):
             self._assert_error(self._post({"query": "toaster", "variants": value}), 400, "invalid_variants")
         self.assertEqual(self._post({"query": "toaster", "filters": {"in_stock": True}}).status_code, 200)
 
+    def test_min_confidence_cuts_weak_hits(self):
+        everything = self._post({"query": "pelican toaster deluxe", "limit": 10}).json()["results"]
+        self.assertGreaterEqual(len(everything), 2)
+        confidences = [item["confidence"] for item in everything]
+        self.assertTrue(all(0 <= value <= 1 for value in confidences))
+        self.assertEqual(
+            self._post({"query": "pelican toaster deluxe", "min_confidence": 0}).json()["results"], everything
+        )
+        # between the best hit's confidence and the next one's: only the hits at or above it stay
+        floor = round(max(confidences) - 0.0001, 4)
+        response = self._post({"query": "pelican toaster deluxe", "limit": 10, "min_confidence": floor})
+        self.assertEqual(response.status_code, 200, response.text)
+        kept = response.json()["results"]
+        self.assertEqual(
+            [item["id"] for item in kept], [item["id"] for item in everything if item["confidence"] >= floor]
+        )
+        self.assertLess(len(kept), len(everything))
+        response = self._post({"query": "pelican toaster deluxe", "min_confidence": 1})
+        self.assertEqual((response.status_code, response.json()["results"]), (200, []))
+
+    def test_min_confidence_is_validated(self):
+        for value in (-0.1, 1.5, "0.5", "high", True, False, [], {}, 1e400):
+            response = self._post({"query": "pelican toaster", "min_confidence": value})
+            self._assert_error(response, 400, "invalid_min_confidence")
+        # NaN is not JSON, but Python's parser reads the bare word
+        raw = '{"query": "pelican toaster", "min_confidence": NaN}'
+        self._assert_error(self._post(None, raw=raw), 400, "invalid_min_confidence")
+
     def test_results_carry_what_a_client_needs(self):
         self.product_a.with_context(semantic_search_no_enqueue=True).write(
             {"default_code": "PEL-1", "description_sale": "Torradeira " + "muito boa " * 60, "image_1920": _png()}
