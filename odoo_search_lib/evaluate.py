@@ -25,6 +25,7 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 
+from .documents import attribute_values
 from .exceptions import InvalidInputError
 from .types import Document
 
@@ -202,7 +203,7 @@ def rank_bm25_ranker(documents: Sequence[Document]) -> Ranker:
         raise InvalidInputError("the rank_bm25 baseline needs the rank-bm25 package (pip install rank-bm25)") from exc
     ids = [doc.id for doc in documents]
     corpus = [
-        _plain_tokens(" ".join([doc.name, doc.category, *doc.attributes.values(), *doc.tags, doc.description]))
+        _plain_tokens(" ".join([doc.name, doc.category, *attribute_values(doc), *doc.tags, doc.description]))
         for doc in documents
     ]
     model = BM25Okapi(corpus)
