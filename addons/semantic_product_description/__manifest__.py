@@ -4,7 +4,7 @@
     "name": "Semantic Product Description",
     "summary": "Generate semantic product descriptions, search the catalogue "
     "with hybrid (dense + BM25) search kept in sync by queue jobs, and send signed product webhooks",
-    "version": "18.0.2.1.0",
+    "version": "18.0.2.2.0",
     "category": "Sales/Sales",
     "website": "https://github.com/odoo-search-lib/odoo-search-lib",
     "author": "Odoo Search Lib contributors",

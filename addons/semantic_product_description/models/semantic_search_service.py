@@ -8,6 +8,7 @@ Everything that turns records into library objects (``Document``,
 """
 
 import contextlib
+import dataclasses
 import logging
 import os
 import urllib.parse
@@ -561,15 +562,8 @@ class SemanticSearchService(models.AbstractModel):
         index = self._get_index()
         filters = filters or Filters()
         if company_ids is not None:
-            filters = Filters(
-                company_ids=tuple(company_ids),
-                category=filters.category,
-                price_min=filters.price_min,
-                price_max=filters.price_max,
-                in_stock=filters.in_stock,
-                published=filters.published,
-                kind=filters.kind,
-            )
+            # every other filter (website_id too) stays as given
+            filters = dataclasses.replace(filters, company_ids=tuple(company_ids))
         return index.search(query, limit=limit, method=method, filters=filters)
 
     @api.model

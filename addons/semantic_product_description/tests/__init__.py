@@ -8,3 +8,4 @@ from . import test_ui
 from . import test_chatwoot
 from . import test_neutralize
 from . import test_website
+from . import test_product_search
