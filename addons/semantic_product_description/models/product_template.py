@@ -93,7 +93,9 @@ class ProductTemplate(models.Model):
 
     def _search_semantic_search(self, operator, value):
         """The products the hybrid index ranks for ``value`` (a leaf nested where _search cannot see it)."""
-        return [("id", "in", self._semantic_ranked_ids(self._semantic_search_query(operator, value)))]
+        query = self._semantic_search_query(operator, value)
+        with self.env["semantic.search.service"]._user_errors():
+            return [("id", "in", self._semantic_ranked_ids(query))]
 
     @api.model
     def _semantic_search_query(self, operator, value):

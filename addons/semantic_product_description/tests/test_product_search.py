@@ -28,6 +28,11 @@ class TestProductListSearch(SemanticSearchTestMixin, TransactionCase):
         """The index's own ranking of ``query``, restricted to ``product_ids``."""
         return [res_id for res_id in self._found_ids(query, limit=50) if res_id in product_ids]
 
+    def test_the_search_bars_offer_it(self):
+        for model in ("product.template", "product.product"):
+            arch = self.env[model].get_view(view_type="search")["arch"]
+            self.assertIn('name="semantic_search"', arch, model)
+
     def test_results_come_in_rank_order(self):
         ours = {self.cups.id, self.grinder.id, self.machine.id, self.hose.id}
         found = self.Product.search([("semantic_search", "ilike", "espresso machine"), ("id", "in", list(ours))])
@@ -89,10 +94,16 @@ class TestProductListSearch(SemanticSearchTestMixin, TransactionCase):
             with self.subTest(leaf=leaf), self.assertRaisesRegex(UserError, "needs words"):
                 self.Product.search([leaf])
 
+    def test_an_oversized_query_is_searched_capped(self):
+        found = self.Product.search([("semantic_search", "ilike", "espresso machine " * 2000)])
+        self.assertIn(self.machine, found)
+
     def test_index_not_built_is_a_plain_user_error(self):
         self._set_params(store_path=f"{self.store_dir}/empty")
         with self.assertRaisesRegex(UserError, "not built yet"):
             self.Product.search([("semantic_search", "ilike", "espresso")])
+        with self.assertRaisesRegex(UserError, "not built yet"):
+            self.env["product.product"].search([("product_tmpl_id.semantic_search", "ilike", "espresso")])
 
     def test_variants_come_in_their_templates_rank_order(self):
         ours = [self.cups.id, self.grinder.id, self.machine.id, self.hose.id]

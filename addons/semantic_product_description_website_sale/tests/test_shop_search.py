@@ -73,6 +73,9 @@ class TestShopSearch(SemanticSearchTestMixin, HttpCase):
         self.assertEqual(shown, self._ranked("camizeta preta"))
         self.assertNotIn(self.hidden_tee.id, shown)
 
+    def test_an_oversized_search_is_answered(self):
+        self.assertIn(self.black_tee.id, self._shop(search="camiseta preta " * 80))
+
     def test_unpublished_products_never_appear(self):
         self.assertNotIn(self.hidden_tee.id, self._shop(search="Camiseta preta edição limitada"))
         # published in the index, unpublished since: the shop's own domain decides
