@@ -73,6 +73,21 @@ class TestShopSearch(SemanticSearchTestMixin, HttpCase):
         self.assertEqual(shown, self._ranked("camizeta preta"))
         self.assertNotIn(self.hidden_tee.id, shown)
 
+    def test_the_shop_autocomplete_ranks_too(self):
+        options = {
+            "displayImage": False,
+            "displayDescription": False,
+            "displayExtraLink": False,
+            "displayDetail": False,
+            "allowFuzzy": True,
+        }
+        params = {"search_type": "products", "term": "camizeta preta", "order": "name asc", "limit": 3}
+        answer = self.make_jsonrpc_request(
+            "/website/snippet/autocomplete", dict(params, max_nb_chars=100, options=options)
+        )
+        self.assertEqual(answer["results"][0]["website_url"], self.black_tee.website_url)
+        self.assertLessEqual(len(answer["results"]), 3)
+
     def test_an_oversized_search_is_answered(self):
         self.assertIn(self.black_tee.id, self._shop(search="camiseta preta " * 80))
 
