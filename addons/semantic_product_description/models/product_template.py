@@ -107,9 +107,9 @@ class ProductTemplate(models.Model):
     def _semantic_ranked_ids(self, query, filters=None):
         """Template ids the hybrid index finds for ``query``, best first.
 
-        At most the "Maximum Results per Query" setting (the candidates); only the companies of the
-        request; records the user may not read, archived ones included, are left out by the caller's
-        domain. Library errors are raised as they are.
+        At most the "Maximum Results per Query" setting (the candidates), of the request's companies
+        (and shared ones). The caller's domain then leaves out archived products and the records the
+        user may not read. Library errors are raised as they are.
         """
         service = self.env["semantic.search.service"]
         result = service.search_products(
