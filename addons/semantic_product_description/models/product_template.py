@@ -3,8 +3,8 @@
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
-from odoo.tools import split_every
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL, split_every
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
@@ -49,6 +49,13 @@ class ProductTemplate(models.Model):
     )
     semantic_indexed_at = fields.Datetime(string="Last Indexed", compute="_compute_semantic_index_state")
     semantic_index_error = fields.Text(string="Last Index Error", compute="_compute_semantic_index_state")
+    # only searched: the product list's "Semantic search" entry (see _search for the relevance order)
+    semantic_search = fields.Char(
+        string="Semantic search",
+        compute="_compute_semantic_search",
+        search="_search_semantic_search",
+        help="Finds products by meaning, synonyms and misspellings with the hybrid search index, best match first.",
+    )
 
     def _compute_semantic_index_state(self):
         """From the jobs still waiting (queue_job's table) and what the last job did (semantic.index.state)."""
@@ -80,6 +87,85 @@ class ProductTemplate(models.Model):
             ids |= waiting
             return ["|", ("id", "in", list(ids)), ("id", "not in", list(stored))]
         return [("id", "in", list(ids))]
+
+    def _compute_semantic_search(self):
+        self.semantic_search = False
+
+    def _search_semantic_search(self, operator, value):
+        """The products the hybrid index ranks for ``value`` (a leaf nested where _search cannot see it)."""
+        query = self._semantic_search_query(operator, value)
+        with self.env["semantic.search.service"]._user_errors():
+            return [("id", "in", self._semantic_ranked_ids(query))]
+
+    @api.model
+    def _semantic_search_query(self, operator, value):
+        if operator not in ("ilike", "=", "like") or not isinstance(value, str) or not value.strip():
+            raise UserError(self.env._("Semantic search needs words to search for, such as 'black t-shirt'."))
+        return value
+
+    @api.model
+    def _semantic_ranked_ids(self, query, filters=None):
+        """Template ids the hybrid index finds for ``query``, best first.
+
+        At most the "Maximum Results per Query" setting (the candidates), of the request's companies
+        (and shared ones). The caller's domain then leaves out archived products and the records the
+        user may not read. Library errors are raised as they are.
+        """
+        service = self.env["semantic.search.service"]
+        result = service.search_products(
+            query,
+            limit=service._get_param_int("search_max_limit", minimum=1),
+            filters=filters,
+            company_ids=self.env.companies.ids,
+        )
+        ids = (service._parse_product_doc_id(hit.id) for hit in result.hits)
+        return list(dict.fromkeys(res_id for res_id in ids if res_id))
+
+    @api.model
+    def _semantic_rewrite_domain(self, domain, field_name="id"):
+        """``(domain, ranking)``: each top-level ``semantic_search`` leaf of ``domain`` replaced by
+        ``(field_name, "in", the ranked template ids)``; ``ranking`` is the first leaf's ids, best
+        first (``None``: no such leaf, ``domain`` is returned as it is)."""
+        leaves = [leaf for leaf in domain or () if isinstance(leaf, list | tuple) and leaf[0] == "semantic_search"]
+        if not leaves:
+            return domain, None
+        rankings = {}
+        with self.env["semantic.search.service"]._user_errors():
+            for leaf in leaves:
+                query = self._semantic_search_query(leaf[1], leaf[2])
+                if query not in rankings:
+                    rankings[query] = self._semantic_ranked_ids(query)
+        rewritten = [
+            (field_name, "in", rankings[leaf[2]])
+            if isinstance(leaf, list | tuple) and leaf[0] == "semantic_search"
+            else leaf
+            for leaf in domain
+        ]
+        return rewritten, rankings[leaves[0][2]]
+
+    @api.model
+    def _semantic_rank_order(self, query, ranking, column):
+        """Order ``query`` by ``ranking`` (template ids, best first) of its ``column``."""
+        query.order = SQL(
+            "array_position(%s::int[], %s), %s",
+            ranking,
+            SQL.identifier(query.table, column),
+            SQL.identifier(query.table, "id"),
+        )
+        return query
+
+    @api.model
+    def _search(self, domain, offset=0, limit=None, order=None):
+        """A ``semantic_search`` leaf becomes the ids the index ranks, listed in rank order.
+
+        Rank order applies when the caller asks for the default order (``search`` and the list and
+        kanban views without a sort); another order (a list column the user clicked) wins, and
+        counts are not ordered.
+        """
+        domain, ranking = self._semantic_rewrite_domain(domain)
+        if ranking is None or not order or order != self._order:
+            return super()._search(domain, offset=offset, limit=limit, order=order)
+        return self._semantic_rank_order(super()._search(domain, offset=offset, limit=limit), ranking, "id")
 
     # ------------------------------------------------------------------
     # Which changes reach the search index

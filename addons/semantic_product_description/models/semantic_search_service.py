@@ -583,6 +583,7 @@ class SemanticSearchService(models.AbstractModel):
         index = self._get_index()
         filters = filters or Filters()
         if company_ids is not None:
+            # every other filter (website_id too) stays as given
             filters = dataclasses.replace(filters, company_ids=tuple(company_ids))
         return index.search(query, limit=limit, method=method, filters=filters, min_confidence=min_confidence)
 

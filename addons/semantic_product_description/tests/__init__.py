@@ -8,4 +8,5 @@ from . import test_ui
 from . import test_chatwoot
 from . import test_neutralize
 from . import test_website
+from . import test_product_search
 from . import test_synonyms

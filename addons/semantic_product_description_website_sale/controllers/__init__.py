@@ -1,0 +1,1 @@
+from . import semantic_product_description_website_sale

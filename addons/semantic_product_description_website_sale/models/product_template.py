@@ -1,0 +1,67 @@
+# Copyright 2025 Odoo Search Lib contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+
+from odoo import api, models
+from odoo.osv import expression
+
+from odoo_search_lib import Filters, SearchLibError
+
+_logger = logging.getLogger(__name__)
+
+
+class ProductTemplate(models.Model):
+    _inherit = "product.template"
+
+    @api.model
+    def _search_get_detail(self, website, order, options):
+        """Mark the shop's product search as one the hybrid index answers (see ``_search_fetch``)."""
+        detail = super()._search_get_detail(website, order, options)
+        detail["semantic_website_id"] = website.id
+        detail["semantic_rank_order"] = not options.get("semantic_sorted_by_customer")
+        return detail
+
+    @api.model
+    def _semantic_shop_ranking(self, search_detail, search):
+        """Template ids the index ranks for ``search`` on the detail's website, best first.
+
+        ``None`` when the index cannot answer (not configured, not built, down): the shop then
+        runs Odoo's own search, and a warning is logged. Kept on ``search_detail``, so one shop
+        request asks the index once.
+        """
+        rankings = search_detail.setdefault("semantic_rankings", {})
+        if search not in rankings:
+            filters = Filters(
+                # Odoo shows unpublished products to its own users only (website.sale_product_domain)
+                published=None if self.env.user._is_internal() else True,
+                website_id=search_detail["semantic_website_id"],
+            )
+            try:
+                rankings[search] = self._semantic_ranked_ids(search, filters=filters)
+            except SearchLibError as exc:
+                _logger.warning("Semantic search cannot answer the shop, Odoo's own search does: %s", exc)
+                rankings[search] = None
+        return rankings[search]
+
+    @api.model
+    def _search_fetch(self, search_detail, search, limit, order):
+        """The shop's products for ``search``: the index's candidates within the shop's own domain.
+
+        The domain (website, published, company, category, attributes, price) still applies; the
+        order is the index's rank unless the customer picked a sort, which then orders the same
+        candidates.
+        """
+        ranked = None
+        if search and "semantic_website_id" in search_detail:
+            ranked = self._semantic_shop_ranking(search_detail, search)
+        if ranked is None:
+            return super()._search_fetch(search_detail, search, limit, order)
+        model = self.sudo() if search_detail.get("requires_sudo") else self
+        domain = expression.AND([*search_detail["base_domain"], [("id", "in", ranked)]])
+        if not search_detail["semantic_rank_order"]:
+            return model.search(domain, limit=limit, order=search_detail.get("order", order)), model.search_count(
+                domain
+            )
+        position = {res_id: rank for rank, res_id in enumerate(ranked)}
+        found = model.search(domain).sorted(lambda record: position[record.id])
+        return (found[:limit] if limit else found), len(found)
