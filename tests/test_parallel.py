@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -65,6 +66,21 @@ class PidRecordingEmbedder(HashingEmbedder):
 
     def pids(self) -> set[int]:
         return {int(path.name) for path in self.directory.iterdir()}
+
+
+class BlockingEmbedder(HashingEmbedder):
+    """In a worker, embedding announces itself in ``directory`` and waits until the test releases it."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__()
+        self.directory = directory
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        (self.directory / "building").touch()
+        deadline = time.monotonic() + 60
+        while not (self.directory / "release").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return super().embed_documents(texts)
 
 
 def _settings(path: Path, **embedder: object) -> Settings:
@@ -209,6 +225,31 @@ def test_the_pool_stops_when_idle_and_starts_again_for_the_next_build(tmp_path: 
         assert second and os.getpid() not in second  # new workers
         pool.close()
         assert not pool.running and not _children()
+
+
+def test_a_query_does_not_wait_for_a_build_in_the_processes(tmp_path: Path) -> None:
+    flags = tmp_path / "flags"
+    flags.mkdir()
+    with SearchIndex(_settings(tmp_path), embedder=BlockingEmbedder(flags)) as index:
+        (flags / "release").touch()
+        index.upsert(_catalogue(3))
+        (flags / "release").unlink()
+        (flags / "building").unlink()
+        build = threading.Thread(target=index.reindex, args=(_catalogue(POOL_MIN_TEXTS, start=100),))
+        build.start()
+        try:
+            assert _wait_for(lambda: (flags / "building").exists(), 60)
+            assert index.embedding_pool().running and _children()
+            started = time.monotonic()
+            result = index.search("Produto 1 modelo 7", limit=3)
+            assert time.monotonic() - started < 5  # the build is blocked in the workers: the query did not wait
+            assert build.is_alive()
+            assert {hit.id for hit in result.hits} <= {"p0", "p1", "p2"}
+        finally:
+            (flags / "release").touch()
+            build.join(60)
+        assert index.count() == POOL_MIN_TEXTS
+        index.embedding_pool().close()
 
 
 @linux_only
