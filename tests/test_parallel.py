@@ -6,6 +6,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -262,6 +263,47 @@ def test_workers_are_spawned_interpreters_at_a_lower_priority(pool: EmbedderPool
         # spawn: a new interpreter started by exec (fork or forkserver children run no spawn_main)
         assert b"spawn_main" in Path(f"/proc/{child.pid}/cmdline").read_bytes()
         assert os.getpriority(os.PRIO_PROCESS, child.pid) == min(19, mine + 3)
+
+
+_POOL_HOST = """
+import multiprocessing, os, sys, time
+from odoo_search_lib.embeddings.parallel import EmbedderPool
+from tests.conftest import HashingEmbedder
+pool = EmbedderPool(HashingEmbedder(), 2, nice=0)
+assert pool.start(wait=True)
+print(" ".join(str(child.pid) for child in multiprocessing.active_children()), flush=True)
+if sys.argv[1] == "exec":  # what Odoo's threaded server does to restart
+    os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(120)"])
+time.sleep(120)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")  # a zombie has exited
+
+
+@linux_only
+@pytest.mark.parametrize("end", ["kill", "exec"])
+def test_workers_exit_when_their_parent_dies_or_execs(end: str) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    host = subprocess.Popen(
+        [sys.executable, "-c", _POOL_HOST, end], stdout=subprocess.PIPE, text=True, env=env, cwd=os.getcwd()
+    )
+    try:
+        pids = [int(pid) for pid in host.stdout.readline().split()]
+        assert len(pids) == 2
+        if end == "kill":
+            host.kill()
+        assert _wait_for(lambda: not any(_running(pid) for pid in pids), 30)
+        if end == "exec":
+            assert host.poll() is None  # the parent lives on, as another program
+    finally:
+        host.kill()
+        host.wait(30)
 
 
 @linux_only

@@ -42,6 +42,7 @@ from __future__ import annotations
 import atexit
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import pickle
 import sys
@@ -196,7 +197,7 @@ class EmbedderPool:
                 # connections (Odoo) into the child.
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_worker,
-                initargs=(self._payload, self.nice, os.getpid()),
+                initargs=(self._payload, self.nice),
             )
         return self._executor
 
@@ -269,7 +270,7 @@ if hasattr(os, "register_at_fork"):
 _worker_embedder: Embedder | None = None
 
 
-def _init_worker(payload: bytes, nice: int, parent: int) -> None:
+def _init_worker(payload: bytes, nice: int) -> None:
     """Lower the priority, lift the CPU-time limit a parent request set, watch the parent, load the model."""
     global _worker_embedder  # noqa: PLW0603 - one embedder per worker process
     if nice > 0:
@@ -286,15 +287,19 @@ def _init_worker(payload: bytes, nice: int, parent: int) -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
     except (ImportError, ValueError, OSError):
         pass
-    threading.Thread(target=_exit_with_parent, args=(parent,), name="odoo-search-parent-watch", daemon=True).start()
+    threading.Thread(target=_exit_with_parent, name="odoo-search-parent-watch", daemon=True).start()
     _worker_embedder = pickle.loads(payload)  # noqa: S301 - our own embedder, pickled by our parent
     _worker_embedder.embed_documents(["warm up"])  # the model loads once, before the first batch
 
 
-def _exit_with_parent(parent: int) -> None:
-    """The pool's queues keep a worker waiting forever once its parent is killed: leave then."""
-    while os.getppid() == parent:
-        time.sleep(1.0)
+def _exit_with_parent() -> None:
+    """The pool's queues keep a worker waiting forever once its parent is gone: leave then. The parent's
+    end of the spawn pipe closes when it dies and when it replaces itself with ``exec`` (as Odoo's
+    threaded server does to restart), which a check of ``getppid()`` would miss."""
+    parent = multiprocessing.parent_process()
+    if parent is None:  # pragma: no cover - a pool worker always has one
+        return
+    multiprocessing.connection.wait([parent.sentinel])
     os._exit(0)
 
 
