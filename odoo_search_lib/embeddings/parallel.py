@@ -20,7 +20,7 @@ The pool is safe inside Odoo's threaded server and its prefork workers:
   see its parent's pool and starts its own when it needs one;
 - each worker loads the model once, runs at ``nice`` +``worker_nice``, lifts the
   CPU-time soft limit its parent (an Odoo worker's ``limit_time_cpu``) set for a
-  request, and exits when its parent is gone;
+  request, and exits when its parent dies or execs another program;
 - a worker that dies (killed, out of memory) breaks only the pool: the batch is
   embedded in this process instead, with a WARNING, and the pool is not restarted
   for :data:`RESTART_AFTER_S` seconds. A build never fails for it.
