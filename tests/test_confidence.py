@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from odoo_search_lib import SearchIndex, Settings
-from odoo_search_lib.confidence import COEFFICIENTS, LANGUAGE_COEFFICIENTS, hit_terms, match_confidence, term_coverage
+from odoo_search_lib import Hit, SearchIndex, Settings
+from odoo_search_lib.confidence import (
+    COEFFICIENTS,
+    LANGUAGE_COEFFICIENTS,
+    hit_terms,
+    match_confidence,
+    term_coverage,
+    without_padding,
+)
 from odoo_search_lib.text import Analyzer
 from tests.conftest import MINI_CATALOGUE, HashingEmbedder
 
@@ -45,3 +52,19 @@ def test_each_language_has_its_own_coefficients(tmp_path) -> None:  # type: igno
                 coverage = term_coverage(set(analyzer.terms("camiseta preta")), hit_terms(hit.payload, analyzer))
                 expected = match_confidence(hit.scores.get("dense", 0.0), coverage, LANGUAGE_COEFFICIENTS[language])
                 assert hit.confidence == expected
+
+
+def _hits(*confidences: float) -> list[Hit]:
+    return [Hit(f"h{i}", 1.0 / (i + 1), {}, {}, confidence) for i, confidence in enumerate(confidences)]
+
+
+def test_without_padding_keeps_hits_near_the_best_and_above_the_floor() -> None:
+    # a query the catalogue answers well: the weak tail goes
+    assert [hit.id for hit in without_padding(_hits(0.9, 0.8, 0.46, 0.44, 0.2))] == ["h0", "h1", "h2"]
+    # a synonym query whose hits all score low keeps its best ones instead of being emptied
+    assert [hit.id for hit in without_padding(_hits(0.3, 0.2, 0.14, 0.12))] == ["h0", "h1"]
+    # a query for what the shop does not sell: nothing reaches the floor
+    assert without_padding(_hits(0.09, 0.05)) == ()
+    assert without_padding([]) == ()
+    # the order is kept, even where a lower-ranked hit is more confident
+    assert [hit.id for hit in without_padding(_hits(0.5, 0.9), ratio=0.0)] == ["h0", "h1"]

@@ -10,6 +10,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
 
 from odoo_search_lib import LLMError, SearchLibError
+from odoo_search_lib.confidence import without_padding
 from odoo_search_lib.webhooks import (
     EVENT_PRODUCT_CREATED,
     EVENT_PRODUCT_DELETED,
@@ -108,8 +109,10 @@ class ProductTemplate(models.Model):
         """Template ids the hybrid index finds for ``query``, best first.
 
         At most the "Maximum Results per Query" setting (the candidates), of the request's companies
-        (and shared ones). The caller's domain then leaves out archived products and the records the
-        user may not read. Library errors are raised as they are.
+        (and shared ones), without the padding a list should not show (hits far less confident than
+        the best one, or below the floor: ``odoo_search_lib.confidence.without_padding``). The
+        caller's domain then leaves out archived products and the records the user may not read.
+        Library errors are raised as they are.
         """
         service = self.env["semantic.search.service"]
         result = service.search_products(
@@ -118,7 +121,7 @@ class ProductTemplate(models.Model):
             filters=filters,
             company_ids=self.env.companies.ids,
         )
-        ids = (service._parse_product_doc_id(hit.id) for hit in result.hits)
+        ids = (service._parse_product_doc_id(hit.id) for hit in without_padding(result.hits))
         return list(dict.fromkeys(res_id for res_id in ids if res_id))
 
     @api.model

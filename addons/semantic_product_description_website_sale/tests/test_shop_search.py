@@ -13,6 +13,7 @@ from odoo.addons.semantic_product_description.tests.test_ui import (
 )
 
 from odoo_search_lib import Filters
+from odoo_search_lib.confidence import without_padding
 
 #: The product links of the shop's grid, in page order (``/shop/<slug>-<id>``).
 PRODUCT_LINK_RE = re.compile(r'itemprop="name"[^>]*?href="/shop/[^"?#]*?-(\d+)[?"#]')
@@ -63,9 +64,11 @@ class TestShopSearch(SemanticSearchTestMixin, HttpCase):
         return [res_id for res_id in dict.fromkeys(shown) if res_id in self.ours]
 
     def _ranked(self, query):
-        """The index's ranking of ``query`` for a visitor of this website."""
+        """The index's ranking of ``query`` for a visitor of this website, without its padding."""
         filters = Filters(published=True, website_id=self.website.id)
-        return [res_id for res_id in self._found_ids(query, limit=50, filters=filters) if res_id in self.ours]
+        hits = without_padding(self.service.search_products(query, limit=50, filters=filters).hits)
+        ids = [self.service._parse_product_doc_id(hit.id) for hit in hits]
+        return [res_id for res_id in ids if res_id in self.ours]
 
     def test_a_misspelt_search_finds_the_product_in_rank_order(self):
         shown = self._shop(search="camizeta preta")
@@ -96,6 +99,11 @@ class TestShopSearch(SemanticSearchTestMixin, HttpCase):
         # published in the index, unpublished since: the shop's own domain decides
         self.black_tee.with_context(semantic_search_no_enqueue=True).is_published = False
         self.assertNotIn(self.black_tee.id, self._shop(search="camiseta preta"))
+
+    def test_no_padding_for_what_the_shop_does_not_sell(self):
+        self.assertEqual(self._shop(search="pneu de caminhão"), [])
+        everything = self.service.search_products("pneu de caminhão", limit=50).hits
+        self.assertTrue(everything, "the index alone pads the list with whatever is closest")
 
     def test_page_two_continues_the_ranking(self):
         ranked = self._ranked("camiseta preta")
