@@ -31,17 +31,23 @@ class ProductTemplate(models.Model):
         """
         rankings = search_detail.setdefault("semantic_rankings", {})
         if search not in rankings:
-            filters = Filters(
-                # Odoo shows unpublished products to its own users only (website.sale_product_domain)
-                published=None if self.env.user._is_internal() else True,
-                website_id=search_detail["semantic_website_id"],
-            )
-            try:
-                rankings[search] = self._semantic_ranked_ids(search, filters=filters)
-            except SearchLibError as exc:
-                _logger.warning("Semantic search cannot answer the shop, Odoo's own search does: %s", exc)
-                rankings[search] = None
+            rankings[search] = self._semantic_shop_ids(search_detail["semantic_website_id"], search)
         return rankings[search]
+
+    @api.model
+    def _semantic_shop_ids(self, website_id, search):
+        """Template ids the index ranks for ``search`` on the website ``website_id``, best first,
+        or ``None`` (logged) when the index cannot answer."""
+        filters = Filters(
+            # Odoo shows unpublished products to its own users only (website.sale_product_domain)
+            published=None if self.env.user._is_internal() else True,
+            website_id=website_id,
+        )
+        try:
+            return self._semantic_ranked_ids(search, filters=filters)
+        except SearchLibError as exc:
+            _logger.warning("Semantic search cannot answer the shop, Odoo's own search does: %s", exc)
+            return None
 
     @api.model
     def _search_fetch(self, search_detail, search, limit, order):

@@ -105,6 +105,13 @@ class TestShopSearch(SemanticSearchTestMixin, HttpCase):
         everything = self.service.search_products("pneu de caminhão", limit=50).hits
         self.assertTrue(everything, "the index alone pads the list with whatever is closest")
 
+    def test_the_price_range_covers_what_the_index_found(self):
+        self.env.ref("website_sale.filter_products_price").active = True
+        # Odoo's own range matches the words on names: "camizeta" is on none, so it was 0 to 0
+        page = self.url_open("/shop?search=camizeta+preta").text
+        self.assertIn('max="49.900000"', page)
+        self.assertNotIn('max="0.000000"', page)
+
     def test_page_two_continues_the_ranking(self):
         ranked = self._ranked("camiseta preta")
         self.assertGreaterEqual(len(ranked), 3)
