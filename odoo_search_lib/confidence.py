@@ -10,7 +10,7 @@ logistic model over two signals that keep their meaning from query to query:
   was not among the dense signal's candidates);
 - ``coverage``: the share of the query's index terms (stemmed, stopwords
   dropped) found in the hit's short text (name, category, attribute values,
-  tags), so "cafeteira 110v" against "Cafeteira ... 220V" covers one term of two.
+  tags), so "cafeteira inox" against "Cafeteira ... Preta" covers one term of two.
 
 ``confidence = 1 / (1 + exp(-(b0 + b1 * dense + b2 * coverage)))``, a probability
 in ``[0, 1]``. The coefficients (one set per language) were fitted by logistic regression on the

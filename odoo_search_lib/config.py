@@ -21,6 +21,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, get_type_hints
 
 from .exceptions import ConfigError
@@ -48,10 +49,12 @@ SIGNALS = ("dense", "bm25", "chars")
 #: signal, BM25 adds exact words and codes, character trigrams rescue typos. English (Home Depot's
 #: crowd-judged searches): the same dense model is far weaker than BM25 on short English product
 #: names, so BM25 leads. ``search.weights`` set explicitly wins over these, key by key.
-LANGUAGE_WEIGHTS = {
-    "pt": {"dense": 3.0, "bm25": 1.0, "chars": 0.5},
-    "en": {"dense": 0.5, "bm25": 1.0, "chars": 0.5},
-}
+LANGUAGE_WEIGHTS: Mapping[str, Mapping[str, float]] = MappingProxyType(
+    {
+        "pt": MappingProxyType({"dense": 3.0, "bm25": 1.0, "chars": 0.5}),
+        "en": MappingProxyType({"dense": 0.5, "bm25": 1.0, "chars": 0.5}),
+    }
+)
 DEFAULT_WEIGHTS = LANGUAGE_WEIGHTS["pt"]
 _FLAGS = ("1", "true", "yes", "on", "0", "false", "no", "off", "")
 _TENANT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")

@@ -20,7 +20,6 @@ chunk by chunk (from any process, resumable: writes are idempotent upserts),
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import re
@@ -93,9 +92,7 @@ class SearchIndex:
         self._writes = threading.RLock()
         # Budgets, sizes and voltages are read from product queries only: a business rule's query
         # ("frete gratis acima de 200 reais") names the very condition the rule's text holds.
-        search_settings = (
-            settings.search if kind == "product" else dataclasses.replace(settings.search, understand=False)
-        )
+        search_settings = settings.search if kind == "product" else settings.search.replace(understand=False)
         self.searcher = HybridSearcher(
             self.store, self._search_target, self.embedder, self.bm25, self.chars, search_settings, self.cache
         )
@@ -155,6 +152,7 @@ class SearchIndex:
         """Load the model, and start the embedding processes (each loading its model) when big writes use
         them: what a first query and a first build would otherwise wait for (about a second each)."""
         self.embedder.embed_query("warm up")
+        self.searcher.words.available()  # the dictionaries of typo correction (about 2 s to read)
         pool = self.embedding_pool()
         if pool is not None:
             pool.start(wait=True)
@@ -412,6 +410,8 @@ class SearchIndex:
         sets = parse_sets(sets)
         synonyms = Synonyms.build(sets, self.settings.language, builtin=self.settings.synonyms.builtin)
         self.searcher.synonyms = synonyms if synonyms else None
+        # a word of a synonym set is a word of the language: typo correction never rewrites it
+        self.searcher.set_known_words(synonyms.words() if synonyms else ())
         self.synonym_sets = sets
 
     # -- reading -----------------------------------------------------------

@@ -120,7 +120,7 @@ class HybridSearcher:
         self._model = fingerprint(embedder)
         self.bm25 = bm25
         self.chars = chars
-        self.settings = settings or SearchSettings()
+        self.settings = settings or SearchSettings().for_language(bm25.analyzer.language)
         self._coefficients = LANGUAGE_COEFFICIENTS[bm25.analyzer.language]
         # Real words are never corrected: the tenant's language and English (customers mix them).
         self.words = words if words is not None else WordList((bm25.analyzer.language, "en"))
@@ -182,6 +182,15 @@ class HybridSearcher:
         floor = self.clean_min_confidence(min_confidence)
         if method not in METHODS:
             raise QueryError(f"unknown method {method!r} (use one of {', '.join(METHODS)})", code="invalid_method")
+        if floor > 0 and method == "bm25":
+            # the confidence rests on the dense cosine, which a bm25-only search has not got: the
+            # setting's default does not apply, a caller's cut-off is refused rather than emptying
+            if min_confidence is not None:
+                raise QueryError(
+                    "min_confidence needs the dense signal: use the hybrid or dense method",
+                    code="invalid_min_confidence",
+                )
+            floor = 0.0
         fusion = fusion or self.settings.fusion
         if fusion not in FUSIONS:
             raise QueryError(f"unknown fusion {fusion!r} (use rrf, dbsf or weighted)", code="invalid_fusion")
@@ -261,13 +270,22 @@ class HybridSearcher:
                 candidates, probes = (
                     self._unknown_word_probes(text, known) if weights["dense"] > 0 or weights["bm25"] > 0 else (0, [])
                 )
-                batch = self.store.query(
-                    collection,
-                    [SignalQuery("chars", chars_vector, depth, with_payload=False), *(probe for _, probe in probes)],
-                    filters,
-                )
+                chars_stage = SignalQuery("chars", chars_vector, depth, with_payload=False)
+                # The probes search every product the caller may see, whatever else it filters on
+                # (category, price, stock, company: "capa" is a word even for a company that sells
+                # no phone cases), but never what it may not see (unpublished, another website's):
+                # a word of an unpublished product must not be told apart from a typo.
+                visible = _visibility(filters)
+                if visible is None or visible == filters or not probes:
+                    probe_stages = [dataclasses.replace(probe, filtered=visible is not None) for _, probe in probes]
+                    batch = self.store.query(collection, [chars_stage, *probe_stages], filters)
+                    found_words = batch[1:]
+                else:  # one more round trip, for a query with a word no dictionary knows
+                    batch = self.store.query(collection, [chars_stage], filters)
+                    probe_stages = [dataclasses.replace(probe, filtered=True) for _, probe in probes]
+                    found_words = self.store.query(collection, probe_stages, visible)
                 results["chars"] = batch[0]
-                unknown = [word for (word, _), found in zip(probes, batch[1:], strict=True) if not found]
+                unknown = [word for (word, _), found in zip(probes, found_words, strict=True) if not found]
                 if unknown:
                     top = [point.point_id for point in batch[0][:CORRECTION_HITS]]
                     vocabulary = _vocabulary(self.store.payloads(collection, top).values(), self.chars)
@@ -359,6 +377,13 @@ class HybridSearcher:
                 vector = SparseVector((term_id(self.bm25.analyzer.stem(word)),), (1.0,))
                 probes.append((word, SignalQuery("bm25", vector, 1, with_payload=False, filtered=False)))
         return candidates, probes
+
+
+def _visibility(filters: Filters | None) -> Filters | None:
+    """The part of ``filters`` that says what the caller may see: publication, website, kind."""
+    if filters is None or (filters.published is None and filters.website_id is None and filters.kind is None):
+        return None
+    return Filters(published=filters.published, website_id=filters.website_id, kind=filters.kind)
 
 
 def _boosted(

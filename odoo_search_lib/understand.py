@@ -145,12 +145,16 @@ _LETTER_SIZES = (
     "|small|medium|large|extra\\s+large"
 )
 _SIZE = re.compile(
-    rf"(?<!\w)(?:(?:tamanho|tamanhos|tamnho|tam\.?|size|sz)\s*(?:de\s+)?(?P<s>{_LETTER_SIZES}|\d{{1,2}}(?:[.,]5)?)"
+    # a space before a letter size ("size s"), none needed before a number ("tam42"): "sizes" is no size S
+    rf"(?<!\w)(?:(?:tamanho|tamanhos|tamnho|tam\.?|size|sz)(?:\s+|(?=\d))(?:de\s+)?"
+    rf"(?P<s>{_LETTER_SIZES}|\d{{1,2}}(?:[.,]5)?)"
     r"|(?:numero|numeracao|num\.?|n[o°º]\.?|n\.)\s*(?P<n>\d{1,2}(?:[.,]5)?))(?!\w)"
 )
 _STOCK = re.compile(
-    r"(?<!\w)(?:(?:tem\s+)?(?:em|no|com)\s+estoque|(?:a\s+|pra\s+|para\s+)?pronta[\s-]+entrega|disponive(?:l|is)"
-    r"|in[\s-]stock|available(?:\s+now)?|ready\s+to\s+ship)(?!\w)"
+    # "disponivel em azul" / "available in blue" asks for a variant, not for stock
+    r"(?<!\w)(?:(?:tem\s+)?(?:em|no|com)\s+estoque|(?:a\s+|pra\s+|para\s+)?pronta[\s-]+entrega"
+    r"|disponive(?:l|is)(?!\s+(?:em|no|na|nos|nas|in)(?!\w))|in[\s-]stock|available(?:\s+now)?(?!\s+in(?!\w))"
+    r"|ready\s+to\s+ship)(?!\w)"
 )
 
 #: The same size written differently: Brazilian letters, English letters, words.
@@ -285,10 +289,17 @@ def _read_range(match: re.Match[str], folded: str) -> tuple[str, JSONValue] | No
     return "price_range", {"min": min(low, high), "max": max(low, high)}
 
 
+#: Below this, an amount without a currency after "mais de" / "ate" is a count, not a price ("sofa mais de 3").
+MIN_BARE_BOUND = 10
+
+
 def _read_bound(kind: str) -> Callable[[re.Match[str], str], tuple[str, JSONValue] | None]:
     def read(match: re.Match[str], folded: str) -> tuple[str, JSONValue] | None:
         amount = None if _unit_follows(folded, match.end()) else _read_amount(match, 1)
-        return None if amount is None else (kind, amount)
+        money = match.group("cb1") or match.group("ca1")
+        if amount is None or (not money and amount < MIN_BARE_BOUND):
+            return None
+        return kind, amount
 
     return read
 

@@ -501,3 +501,11 @@ def test_documents_built_in_code_get_the_same_checks() -> None:
             check_document(Document(id="x", name="Bola", extra=extra))
         assert caught.value.code == code
     assert "price" not in payload(Document(id="x", name="Bola", extra={"price": "abc", "currency": "XXX"}))
+
+
+def test_attribute_filter_keys_of_names_and_values_holding_equals_signs_never_collide() -> None:
+    from odoo_search_lib.store.base import attribute_key
+
+    keys = {attribute_key(*pair) for pair in [("a=b", "c"), ("a", "b=c"), ("a\\", "=c"), ("a", "\\=c"), ("A", "B")]}
+    assert len(keys) == 5
+    assert attribute_key("Tamanho ", " 38") == "tamanho=38"

@@ -367,3 +367,9 @@ def test_the_min_confidence_setting_is_the_default_cut_off(tmp_path) -> None:  #
         index.upsert(MINI_CATALOGUE)
         assert index.search("camiseta").hits == ()  # nothing is certain
         assert index.search("camiseta", min_confidence=0).hits  # the caller's value wins
+        # a bm25-only search has no cosine to be confident with: the setting does not empty it ...
+        assert index.search("camiseta", method="bm25").hits
+        # ... and a caller's cut-off is refused
+        with pytest.raises(QueryError) as caught:
+            index.search("camiseta", method="bm25", min_confidence=0.5)
+        assert caught.value.code == "invalid_min_confidence"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from odoo_search_lib import ConfigError, Settings, parse_filters
+from odoo_search_lib import ConfigError, Document, Filters, Settings, parse_filters
 from odoo_search_lib.documents import load_jsonl, sparse_text, typo_text
 from odoo_search_lib.index import SearchIndex
 from odoo_search_lib.search import HybridSearcher
@@ -137,3 +137,24 @@ def test_word_lists_hold_folded_words_of_each_language() -> None:
         assert misspelt not in both
     assert None not in both and 3 not in both
     assert both.available()
+
+
+def test_a_word_only_an_unpublished_product_has_is_not_told_apart_from_a_typo(tmp_path: Path) -> None:
+    """A customer-facing search (published only) must not learn the words of unpublished products."""
+    secret = [
+        Document("s1", "Protótipo Zorbax Secreto", "Ainda não lançado.", "Lançamentos", published=False),
+        Document("s2", "Mochila Zorbix Escolar", "Mochila com rodinhas.", "Mochilas"),
+    ]
+    settings = Settings.from_dict({"store": {"path": str(tmp_path)}, "synonyms": {"builtin": False}})
+    with SearchIndex(settings, embedder=HashingEmbedder()) as index:
+        index.upsert(secret)
+        visible = Filters(published=True)
+        # unpublished-only word: a typo for a published search (corrected to the published word) ...
+        assert index.search("zorbax", filters=visible).corrected_query == "zorbix"
+        # ... exactly like a made-up word one letter away
+        assert index.search("zorbux", filters=visible).corrected_query == "zorbix"
+        # with a category filter too (the probes then take a round trip of their own)
+        both = Filters(published=True, category="Mochilas")
+        assert index.search("zorbax", filters=both).corrected_query == "zorbix"
+        # an internal search (no publication filter) knows the word
+        assert index.search("zorbax").corrected_query is None

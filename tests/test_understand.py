@@ -103,6 +103,10 @@ def test_parser_reads_several_constraints_in_query_order_with_their_words() -> N
         "oi, voces tem air fryer grande?",
         "quebra cabeca 1000 pecas",
         "2 mil pecas",
+        "sofa mais de 3",  # a count: small numbers without a currency are no price
+        "camiseta all sizes",  # "sizes" is no size S
+        "camiseta disponível em azul",  # a variant, not stock
+        "is the shirt available in blue",
     ],
 )
 def test_parser_leaves_numbers_that_are_no_constraint(text: str) -> None:

@@ -166,8 +166,10 @@ def category_key(path: str) -> str:
 
 def attribute_key(name: str, value: str) -> str:
     """What attribute filters compare: ``"tamanho=38"`` for ``("Tamanho", "38")`` (case, accent and
-    spacing insensitive). The store keeps one per value of every attribute of a document."""
-    return f"{' '.join(fold(name).split())}={' '.join(fold(value).split())}"
+    spacing insensitive). The store keeps one per value of every attribute of a document. An ``=``
+    in the name is escaped (``\\=``, and ``\\`` as ``\\\\``), so ``("a=b", "c")`` and ``("a", "b=c")`` differ."""
+    folded = " ".join(fold(name).split()).replace("\\", "\\\\").replace("=", "\\=")
+    return f"{folded}={' '.join(fold(value).split())}"
 
 
 class StoreBase:
