@@ -126,7 +126,7 @@ class EmbedderPool:
             while wait and len(pids) < self.workers and time.monotonic() < deadline:
                 pids.update(f.result() for f in [executor.submit(_ready) for _ in range(self.workers)])
             return True
-        except BrokenProcessPool as exc:
+        except (BrokenProcessPool, RuntimeError) as exc:  # RuntimeError: shut down meanwhile
             self.broken(executor, exc)
             return False
         finally:
