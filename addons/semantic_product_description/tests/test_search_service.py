@@ -166,6 +166,28 @@ class TestSemanticSearchService(SemanticSearchTestMixin, TransactionCase):
         self.assertEqual(self.service._get_param("rrf_k"), str(library.rrf_k + 5))
         self.assertEqual(self.service._get_settings().search.rrf_k, library.rrf_k + 5)
 
+    def test_switching_the_language_keeps_following_the_library(self):
+        """A pt database with untouched weights switched to en stores no weights: the English defaults apply."""
+        params = self.env["ir.config_parameter"].sudo()
+        keys = [PARAM_PREFIX + key for key in ("fusion", "rrf_k", "weight_dense", "weight_bm25", "weight_chars")]
+        params.search([("key", "in", keys)]).unlink()
+        self._set_params(language="pt")
+        screen = self.env["res.config.settings"].create({})
+        self.assertEqual(screen.semantic_weight_dense, Settings.from_dict({"language": "pt"}).search.weights["dense"])
+        screen.semantic_language = "en"
+        screen.set_values()
+        self.assertFalse(params.search([("key", "in", keys)]), "the Portuguese defaults were not stored")
+        english = Settings.from_dict({"language": "en"}).search
+        self.assertEqual(dict(self.service._library_search_defaults().weights), dict(english.weights))
+        self.assertEqual(dict(self.service._get_settings().search.weights), dict(english.weights))
+        # a weight someone changed is stored, and kept when the language changes again
+        self.env["res.config.settings"].create({"semantic_weight_bm25": 2.5}).set_values()
+        screen = self.env["res.config.settings"].create({})
+        screen.semantic_language = "pt"
+        screen.set_values()
+        self.assertEqual(self.service._get_param("weight_bm25"), "2.5")
+        self.assertFalse(params.search([("key", "in", keys[:3] + keys[4:])]))
+
     def test_upgrade_resets_the_old_untouched_ranking_defaults(self):
         """18.0.2.2.0: the addon's old defaults (rrf, 60, 1, 1, 0.5) go; a value someone changed stays."""
         path = os.path.join(os.path.dirname(__file__), "..", "migrations", "18.0.2.2.0", "post-migrate.py")
