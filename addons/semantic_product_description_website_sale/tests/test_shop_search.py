@@ -130,6 +130,16 @@ class TestShopSearch(SemanticSearchTestMixin, HttpCase):
         by_price = self._shop(path=f"/shop/category/{slug}", search="camiseta preta", order="list_price asc")
         self.assertEqual(by_price[0], self.polo.id)
 
+    def test_the_shop_filters_more_candidates_than_a_list_shows(self):
+        """A category page filters a deeper candidate list than "Maximum Results per Query"."""
+        self._set_params(search_max_limit="1")
+        slug = self.env["ir.http"]._slug(self.tees)
+        in_tees = self._shop(path=f"/shop/category/{slug}", search="preto")
+        self.assertEqual(
+            in_tees, [res_id for res_id in self._ranked("preto") if res_id in self.tees.product_tmpl_ids.ids]
+        )
+        self.assertGreater(len(in_tees), 1)
+
     def _rewritten_to(self, search):
         """The word Odoo's own search used instead of ``search``, or ``None``."""
         notice = REWRITE_NOTICE_RE.search(self.url_open(f"/shop?search={search}").text)
