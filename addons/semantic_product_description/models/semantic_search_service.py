@@ -199,6 +199,7 @@ class SemanticSearchService(models.AbstractModel):
                 "base_url": params.get("embedder_base_url") or "",
                 "api_key": params.get("embedder_api_key") or "",
                 "dim": number("embedder_dim", int),
+                **self._embedder_pool_options(),
             },
             "store": store,
             "search": search,
@@ -211,6 +212,31 @@ class SemanticSearchService(models.AbstractModel):
             },
         }
         return Settings.from_dict(data)
+
+    @api.model
+    def _embedder_pool_options(self):
+        """The embedding pool's settings, from the optional odoo.conf options ``semantic_search_embedder_*``.
+
+        They belong to the server, not to a database: the pool is per process. With prefork workers
+        (``workers > 0``) every worker would start a pool of its own (one process per CPU, each with a
+        model copy, outside Odoo's memory limits), so the default there is ``threads`` (one model per
+        worker); on the threaded server, ``auto`` (processes for the offline model).
+        """
+        options = {"parallel": tools.config.get("semantic_search_embedder_parallel") or None}
+        if options["parallel"] is None:
+            options["parallel"] = "threads" if (tools.config.get("workers") or 0) > 0 else "auto"
+        for key, kind in (("workers", int), ("pool_idle_seconds", float)):
+            raw = tools.config.get(f"semantic_search_embedder_{key}")
+            if raw in (None, ""):
+                continue
+            try:
+                options[key] = kind(raw)
+            except (TypeError, ValueError):
+                raise ConfigError(
+                    f"odoo.conf option semantic_search_embedder_{key} must be a number (got {raw!r})",
+                    code="invalid_embedder_option",
+                ) from None
+        return options
 
     @api.model
     def _get_settings(self):

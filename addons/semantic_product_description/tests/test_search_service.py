@@ -149,6 +149,32 @@ class TestSemanticSearchService(SemanticSearchTestMixin, TransactionCase):
             self.service._get_settings()
         self.assertIn("settings are invalid", self.service._error_message(caught.exception))
 
+    def test_embedding_pool_follows_the_server(self):
+        """Prefork workers embed in threads (no process pool per worker) unless odoo.conf says otherwise."""
+        params = self.service._get_parameters()
+        with patch.dict(tools.config.options, {"workers": 0}):
+            self.assertEqual(self.service._build_settings(params, "shop").embedder.parallel, "auto")
+        with patch.dict(tools.config.options, {"workers": 4}):
+            self.assertEqual(self.service._build_settings(params, "shop").embedder.parallel, "threads")
+        options = {
+            "workers": 4,
+            "semantic_search_embedder_parallel": "processes",
+            "semantic_search_embedder_workers": "2",
+            "semantic_search_embedder_pool_idle_seconds": "30",
+        }
+        with patch.dict(tools.config.options, options):
+            embedder = self.service._build_settings(params, "shop").embedder
+        self.assertEqual((embedder.parallel, embedder.workers, embedder.pool_idle_seconds), ("processes", 2, 30.0))
+        for key, value in (("parallel", "forks"), ("workers", "many"), ("workers", "500"), ("pool_idle_seconds", "0")):
+            with patch.dict(tools.config.options, {f"semantic_search_embedder_{key}": value}):
+                with self.assertRaises(ConfigError, msg=f"{key}={value}") as caught:
+                    self.service._build_settings(params, "shop")
+            self.assertIn(key, str(caught.exception))
+        with patch.dict(tools.config.options, {"semantic_search_embedder_workers": "many"}):
+            with self.assertRaises(ConfigError) as caught:
+                self.service._build_settings(params, "shop")
+        self.assertEqual(caught.exception.code, "invalid_embedder_option")
+
     def test_ranking_defaults_are_the_librarys(self):
         """Nothing stored: searches and the settings screen use the library's ranking defaults."""
         params = self.env["ir.config_parameter"].sudo()
