@@ -160,6 +160,14 @@ class TestShopSearch(SemanticSearchTestMixin, HttpCase):
         with self.assertLogs(LOGGER, "WARNING"):
             self.assertEqual(self._rewritten_to("camisetta"), "camiseta")
 
+    def test_one_page_asks_the_index_once(self):
+        """The price range and the product grid share one ranking: with the index down, one warning."""
+        self.env.ref("website_sale.filter_products_price").active = True
+        self._set_params(store_mode="qdrant", qdrant_url=f"http://127.0.0.1:{free_port()}")
+        with self.assertLogs(LOGGER, "WARNING") as logs:
+            self.assertEqual(set(self._shop(search="camiseta")), {self.black_tee.id, self.white_tee.id})
+        self.assertEqual(len(logs.output), 1, logs.output)
+
 
 @tagged("post_install", "-at_install")
 class TestTranslations(TransactionCase):
