@@ -1,6 +1,7 @@
 # Copyright 2025 Odoo Search Lib contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import importlib.util
+import logging
 import os
 import tempfile
 from unittest.mock import patch
@@ -217,25 +218,27 @@ class TestSemanticSearchService(SemanticSearchTestMixin, TransactionCase):
         self.assertFalse(params.search([("key", "in", keys[:3] + keys[4:])]))
 
     def test_upgrade_resets_the_old_untouched_ranking_defaults(self):
-        """18.0.2.2.0: the addon's old defaults (rrf, 60, 1, 1, 0.5) go; a value someone changed stays."""
+        """18.0.2.2.0: the addon's old defaults (rrf, 60, 1, 1, 0.5) go when all are untouched; else all stay."""
         path = os.path.join(os.path.dirname(__file__), "..", "migrations", "18.0.2.2.0", "post-migrate.py")
         spec = importlib.util.spec_from_file_location("semantic_post_migrate_18_0_2_2", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        self._set_params(fusion="rrf", rrf_k="60", weight_dense="1.0", weight_bm25="2.0", weight_chars="0.5")
-        self.assertEqual(
-            sorted(module.reset_old_ranking_defaults(self.env)), ["fusion", "rrf_k", "weight_chars", "weight_dense"]
-        )
+        old = {"fusion": "rrf", "rrf_k": "60", "weight_dense": "1.0", "weight_bm25": "1.0", "weight_chars": "0.5"}
+        self._set_params(**old)
+        self.assertEqual(sorted(module.reset_old_ranking_defaults(self.env)), sorted(old))
         library = Settings.from_dict({"language": "en"}).search
         search = self.service._get_settings().search
-        self.assertEqual(search.rrf_k, library.rrf_k)
-        self.assertEqual(search.weights["dense"], library.weights["dense"])
-        self.assertEqual(search.weights["chars"], library.weights["chars"])
-        self.assertEqual(search.weights["bm25"], 2.0, "a changed value survives")
-        self._set_params(rrf_k="30", fusion="dbsf")
+        self.assertEqual((search.fusion, search.rrf_k), (library.fusion, library.rrf_k))
+        self.assertEqual(dict(search.weights), dict(library.weights))
+        # someone changed one of them (RRF k): the library's weights would not fit it, all stay
+        self._set_params(**dict(old, rrf_k="30"))
+        with self.assertLogs(module._logger.name, logging.INFO) as logs:  # "INFO" is 25 under Odoo
+            self.assertEqual(module.reset_old_ranking_defaults(self.env), [])
+        self.assertIn("rrf_k changed", logs.output[0])
+        self.assertEqual({key: self.service._get_param(key) for key in old}, dict(old, rrf_k="30"))
+        self._set_params(**dict(old, fusion="dbsf"))
         self.assertEqual(module.reset_old_ranking_defaults(self.env), [])
-        self.assertEqual(self.service._get_param("rrf_k"), "30")
-        self.assertEqual(self.service._get_param("fusion"), "dbsf")
+        self.assertEqual(self.service._get_param("weight_dense"), "1.0")
 
     def test_settings_screen_keeps_zero_weights(self):
         settings = self.env["res.config.settings"].create({"semantic_weight_dense": 0.0, "semantic_weight_bm25": 1.5})
