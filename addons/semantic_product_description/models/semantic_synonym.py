@@ -41,18 +41,27 @@ class SemanticSynonym(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         records = super().create(vals_list)
-        self.env.registry.clear_cache()  # _get_sets: every worker reads the sets again
+        self._clear_sets_cache()
         return records
 
     def write(self, vals):
         result = super().write(vals)
-        self.env.registry.clear_cache()
+        self._clear_sets_cache()
         return result
 
     def unlink(self):
         result = super().unlink()
-        self.env.registry.clear_cache()
+        self._clear_sets_cache()
         return result
+
+    def _clear_sets_cache(self):
+        """_get_sets: every worker reads the sets again, now and once the change is committed.
+
+        Clearing now only would let a search in another thread, between now and the commit, cache
+        the old sets again (it cannot see the change yet) until the next change.
+        """
+        self.env.registry.clear_cache()
+        self.env.cr.postcommit.add(self.env.registry.clear_cache)
 
     def _synonym_set(self):
         """This record as the library's :class:`SynonymSet` (the terms split on commas)."""

@@ -65,6 +65,16 @@ class TestSynonyms(SemanticSearchTestMixin, HttpCase):
         self.assertEqual(self._found("quuxifier"), [self.product.id])
         self.assertFalse(self._semantic_jobs(), "a synonym change queues no job")
 
+    def test_the_sets_are_read_again_once_a_change_is_committed(self):
+        synonym = self.Synonym.create({"name": "quuxifier, zorblax"})
+        # a search in another thread caches the sets it sees before the commit; stand-in: the
+        # sets cached now, then changed behind the cache's back
+        self.assertEqual(len(self.Synonym._get_sets()), 1)
+        self.env.cr.execute("UPDATE semantic_synonym SET active = FALSE WHERE id = %s", [synonym.id])
+        self.assertEqual(len(self.Synonym._get_sets()), 1, "cached")
+        self.env.cr.postcommit.run()  # what the commit does
+        self.assertEqual(self.Synonym._get_sets(), ())
+
     def test_bad_sets_are_refused_in_plain_language(self):
         cases = [
             ({"name": "zorblax"}, "at least two different synonyms"),
