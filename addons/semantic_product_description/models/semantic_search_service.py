@@ -252,7 +252,7 @@ class SemanticSearchService(models.AbstractModel):
                 "one process only"
             )
         index = search_registry.get_index(self.env.cr.dbname, settings, kind=kind)
-        sets = self.env["semantic.synonym"]._get_sets()
+        sets = self.env["semantic.synonym"]._get_sets(settings.language)
         if index.synonym_sets != sets:  # changed here or in another worker: the next search uses them
             index.set_synonyms(sets)
         return index
