@@ -105,11 +105,11 @@ class ProductTemplate(models.Model):
         return value
 
     @api.model
-    def _semantic_ranked_ids(self, query, filters=None):
+    def _semantic_ranked_ids(self, query, filters=None, limit=None):
         """Template ids the hybrid index finds for ``query``, best first.
 
-        At most the "Maximum Results per Query" setting (the candidates), of the request's companies
-        (and shared ones), without the padding a list should not show (hits far less confident than
+        At most ``limit`` candidates (default: the "Maximum Results per Query" setting), of the
+        request's companies (and shared ones), without the padding a list should not show (hits far less confident than
         the best one, or below the floor: ``odoo_search_lib.confidence.without_padding``). The
         caller's domain then leaves out archived products and the records the user may not read.
         Library errors are raised as they are.
@@ -117,7 +117,7 @@ class ProductTemplate(models.Model):
         service = self.env["semantic.search.service"]
         result = service.search_products(
             query,
-            limit=service._get_param_int("search_max_limit", minimum=1),
+            limit=limit or service._get_param_int("search_max_limit", minimum=1),
             filters=filters,
             company_ids=self.env.companies.ids,
         )

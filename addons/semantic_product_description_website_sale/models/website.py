@@ -17,7 +17,10 @@ class Website(models.Model):
             word_list is None
             and search_details
             and all("semantic_website_id" in detail for detail in search_details)
-            and all(Product._semantic_shop_ranking(detail, search) is not None for detail in search_details)
+            and all(
+                Product._semantic_shop_ids(detail["semantic_website_id"], search) is not None
+                for detail in search_details
+            )
         ):
             return search
         return super()._search_find_fuzzy_term(search_details, search, limit=limit, word_list=word_list)

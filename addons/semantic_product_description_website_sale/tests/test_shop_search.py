@@ -92,7 +92,8 @@ class TestShopSearch(SemanticSearchTestMixin, HttpCase):
         self.assertLessEqual(len(answer["results"]), 3)
 
     def test_an_oversized_search_is_answered(self):
-        self.assertIn(self.black_tee.id, self._shop(search="camiseta preta " * 80))
+        with self.assertNoLogs(LOGGER, "WARNING"):  # by the index, not by Odoo's own search
+            self.assertIn(self.black_tee.id, self._shop(search="camiseta preta " * 80))
 
     def test_unpublished_products_never_appear(self):
         self.assertNotIn(self.hidden_tee.id, self._shop(search="Camiseta preta edição limitada"))
@@ -130,6 +131,16 @@ class TestShopSearch(SemanticSearchTestMixin, HttpCase):
         by_price = self._shop(path=f"/shop/category/{slug}", search="camiseta preta", order="list_price asc")
         self.assertEqual(by_price[0], self.polo.id)
 
+    def test_the_shop_filters_more_candidates_than_a_list_shows(self):
+        """A category page filters a deeper candidate list than "Maximum Results per Query"."""
+        self._set_params(search_max_limit="1")
+        slug = self.env["ir.http"]._slug(self.tees)
+        in_tees = self._shop(path=f"/shop/category/{slug}", search="preto")
+        self.assertEqual(
+            in_tees, [res_id for res_id in self._ranked("preto") if res_id in self.tees.product_tmpl_ids.ids]
+        )
+        self.assertGreater(len(in_tees), 1)
+
     def _rewritten_to(self, search):
         """The word Odoo's own search used instead of ``search``, or ``None``."""
         notice = REWRITE_NOTICE_RE.search(self.url_open(f"/shop?search={search}").text)
@@ -149,6 +160,14 @@ class TestShopSearch(SemanticSearchTestMixin, HttpCase):
         self.assertEqual(set(shown), {self.black_tee.id, self.white_tee.id})
         with self.assertLogs(LOGGER, "WARNING"):
             self.assertEqual(self._rewritten_to("camisetta"), "camiseta")
+
+    def test_one_page_asks_the_index_once(self):
+        """The price range and the product grid share one ranking: with the index down, one warning."""
+        self.env.ref("website_sale.filter_products_price").active = True
+        self._set_params(store_mode="qdrant", qdrant_url=f"http://127.0.0.1:{free_port()}")
+        with self.assertLogs(LOGGER, "WARNING") as logs:
+            self.assertEqual(set(self._shop(search="camiseta")), {self.black_tee.id, self.white_tee.id})
+        self.assertEqual(len(logs.output), 1, logs.output)
 
 
 @tagged("post_install", "-at_install")

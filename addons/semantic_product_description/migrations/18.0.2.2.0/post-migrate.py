@@ -3,10 +3,10 @@
 """18.0.2.2.0: ranking defaults come from the library; attributes with several values are indexed as lists.
 
 Up to 18.0.2.1.0 the addon stored ranking defaults of its own (fusion rrf, RRF k 60, weights 1, 1 and
-0.5) instead of the library's tuned ones. Parameters still holding those values are deleted, so the
-library's defaults apply; a value someone changed stays. The product index is rebuilt: documents now
-carry attribute lines with several values as lists, and the keyword field the attribute filter matches
-(with its payload index, which only a new collection gets).
+0.5) instead of the library's tuned ones. When every parameter still holds those values, they are
+deleted, so the library's defaults apply; when someone changed one, all stay (logged). The product
+index is rebuilt: documents now carry attribute lines with several values as lists, and the keyword
+field the attribute filter matches (with its payload index, which only a new collection gets).
 """
 
 import logging
@@ -32,14 +32,27 @@ def _same(stored, old):
 
 
 def reset_old_ranking_defaults(env):
-    """Delete the ranking parameters still equal to the old defaults; returns their keys."""
+    """Delete the ranking parameters when all still hold the old defaults; returns their keys.
+
+    They were tuned together: when someone changed one (fusion or RRF k, say), the library's
+    weights would not fit it, so all stay as they are.
+    """
     params = env["ir.config_parameter"].sudo()
-    reset = []
-    for key, old in OLD_RANKING_DEFAULTS.items():
-        record = params.search([("key", "=", PARAM_PREFIX + key)])
-        if record and _same(record.value or "", old):
-            record.unlink()
-            reset.append(key)
+    records = {key: params.search([("key", "=", PARAM_PREFIX + key)]) for key in OLD_RANKING_DEFAULTS}
+    changed = [
+        key for key, record in records.items() if record and not _same(record.value or "", OLD_RANKING_DEFAULTS[key])
+    ]
+    if changed:
+        _logger.info(
+            "Upgrade of %s: the ranking parameters stay as they are (%s changed); the library's defaults "
+            "apply to none of them",
+            env.cr.dbname,
+            ", ".join(changed),
+        )
+        return []
+    reset = [key for key, record in records.items() if record]
+    for key in reset:
+        records[key].unlink()
     if reset:
         _logger.info("Upgrade of %s: the library's ranking defaults now apply to %s", env.cr.dbname, ", ".join(reset))
     return reset
