@@ -14,7 +14,7 @@
     "application": False,
     "installable": True,
     "depends": ["semantic_product_description", "sale"],
-    "external_dependencies": {"python": ["odoo-search-lib>=0.1.0,<0.2"]},
+    "external_dependencies": {"python": ["odoo-search-lib>=0.2.0,<0.3"]},
     "data": [
         "security/ir.model.access.csv",
         "security/business_rule_security.xml",

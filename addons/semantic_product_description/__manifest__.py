@@ -14,7 +14,7 @@
     "application": False,
     "installable": True,
     "depends": ["product", "mail", "queue_job"],
-    "external_dependencies": {"python": ["odoo-search-lib>=0.1.0,<0.2"]},
+    "external_dependencies": {"python": ["odoo-search-lib>=0.2.0,<0.3"]},
     "data": [
         "security/semantic_product_description_groups.xml",
         "security/ir.model.access.csv",

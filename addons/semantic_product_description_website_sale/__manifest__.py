@@ -15,5 +15,5 @@
     "installable": True,
     "auto_install": True,
     "depends": ["semantic_product_description", "website_sale"],
-    "external_dependencies": {"python": ["odoo-search-lib>=0.1.0,<0.2"]},
+    "external_dependencies": {"python": ["odoo-search-lib>=0.2.0,<0.3"]},
 }
