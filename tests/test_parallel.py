@@ -112,6 +112,13 @@ def _wait_for(condition, timeout: float = 30.0) -> bool:  # noqa: ANN001
     return condition()
 
 
+@pytest.fixture(autouse=True)
+def _no_leftover_workers() -> None:
+    """A pool closed by the test before exits in the background (``shutdown(wait=False)``): on a loaded
+    machine its workers can outlive that test, and these tests count and kill this process's children."""
+    assert _wait_for(lambda: not _children()), "worker processes of an earlier test are still running"
+
+
 @pytest.fixture
 def pool() -> Iterator[EmbedderPool]:
     pool = EmbedderPool(SlowEmbedder(), 2, nice=3, idle_seconds=60)
