@@ -19,7 +19,7 @@ import pytest
 from odoo_search_lib import ConfigError, Document, EmbeddingError, Settings
 from odoo_search_lib.config import EmbedderSettings, StoreSettings
 from odoo_search_lib.documents import dense_text
-from odoo_search_lib.embeddings import make_embedder
+from odoo_search_lib.embeddings import make_embedder, parallel
 from odoo_search_lib.embeddings.parallel import (
     POOL_MIN_TEXTS,
     EmbedderPool,
@@ -114,8 +114,10 @@ def _wait_for(condition, timeout: float = 30.0) -> bool:  # noqa: ANN001
 
 @pytest.fixture(autouse=True)
 def _no_leftover_workers() -> None:
-    """A pool closed by the test before exits in the background (``shutdown(wait=False)``): on a loaded
-    machine its workers can outlive that test, and these tests count and kill this process's children."""
+    """These tests count and kill this process's children: close the shared pools other tests of the
+    session left running (they stop only after 120 s idle), and wait for workers a closed pool lets
+    exit in the background (``shutdown(wait=False)``)."""
+    parallel._close_pools()
     assert _wait_for(lambda: not _children()), "worker processes of an earlier test are still running"
 
 
