@@ -74,6 +74,7 @@ class SearchIndex:
         self.settings = settings
         self.kind = kind
         self.embedder = embedder or make_embedder(settings.embedder)
+        self._fingerprint = fingerprint(self.embedder)  # in every content hash
         analyzer = Analyzer(settings.language)
         self.bm25 = BM25Encoder(analyzer, avg_len=settings.search.bm25_avg_len)
         self.chars = CharNgramEncoder(analyzer)
@@ -165,17 +166,23 @@ class SearchIndex:
         """Points with sparse vectors and payloads, and an empty dense vector to fill in."""
         for document in documents:
             check_document(document)
+        return self._sparse_points(documents, [self.dense_text(doc) for doc in documents])
+
+    def _sparse_points(self, documents: Sequence[Document], dense_texts: Sequence[str]) -> list[Point]:
+        """:meth:`encode_sparse` of checked ``documents`` whose dense texts the caller has built: each
+        text and payload is built once, for the vectors and the content hash alike."""
         empty = np.zeros(0, dtype=np.float32)
         points = []
-        for doc in documents:
-            payload = self.payload(doc)  # once per document: the hash reads it too
+        for doc, dense in zip(documents, dense_texts, strict=True):
+            payload = self.payload(doc)
+            sparse, typo = self.sparse_text(doc), self.typo_text(doc)
             points.append(
                 Point(
                     doc_id=doc.id,
                     dense=empty,
-                    bm25=self.bm25.encode_document(self.sparse_text(doc)),
-                    chars=self.chars.encode_document(self.typo_text(doc)),
-                    payload={**payload, "content_hash": self.content_hash(doc, payload)},
+                    bm25=self.bm25.encode_document(sparse),
+                    chars=self.chars.encode_document(typo),
+                    payload={**payload, "content_hash": self._digest(dense, sparse, typo, payload)},
                 )
             )
         return points
@@ -184,16 +191,22 @@ class SearchIndex:
         """A digest of everything ``document``'s point is made of: its texts and payload (``payload`` when
         the caller has built it already), the language, the embedding model and the library version.
         :meth:`refresh` rewrites a document when it changed."""
-        parts = (
-            __version__,
-            self.settings.language,
-            fingerprint(self.embedder),
+        return self._digest(
             self.dense_text(document),
             self.sparse_text(document),
             self.typo_text(document),
-            json.dumps(
-                self.payload(document) if payload is None else payload, sort_keys=True, ensure_ascii=False, default=str
-            ),
+            self.payload(document) if payload is None else payload,
+        )
+
+    def _digest(self, dense: str, sparse: str, typo: str, payload: Mapping[str, JSONValue]) -> str:
+        parts = (
+            __version__,
+            self.settings.language,
+            self._fingerprint,
+            dense,
+            sparse,
+            typo,
+            json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str),
         )
         return hashlib.blake2b("\0".join(parts).encode("utf-8"), digest_size=12).hexdigest()
 
@@ -477,9 +490,10 @@ class _Encoding:
             check_document(document)
         self._index = index
         self._documents = documents
+        self._texts = [index.dense_text(doc) for doc in documents]
         self._dense = CachedEmbedding(
             index.embedder,
-            [index.dense_text(doc) for doc in documents],
+            self._texts,
             cache=index.vector_cache,
             tenant=index.settings.tenant,
             workers=index.embed_workers,
@@ -489,7 +503,8 @@ class _Encoding:
 
     def points(self) -> list[Point]:
         try:
-            points = self._index.encode_sparse(self._documents)  # on this thread, while the workers embed
+            # on this thread, while the workers embed
+            points = self._index._sparse_points(self._documents, self._texts)
             vectors = self._dense.result()
         finally:
             self._dense.close()
