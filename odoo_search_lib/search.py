@@ -261,12 +261,13 @@ class HybridSearcher:
         results: dict[str, list[ScoredPoint]] = {}
         corrected = text
         synonyms = self.synonyms
+        expanded = synonyms.expand(text) if synonyms else ()
         if weights["chars"] > 0:
             # Typo signal first: its hits also tell which unknown words are misspellings of known ones.
             chars_vector = self.chars.encode_query(text)
             if len(chars_vector):
                 # A word with synonyms is a word of the language, not a typo, even if the catalogue lacks it.
-                known = {word for found in synonyms.expand(text) for word in found.phrase.split()} if synonyms else ()
+                known = {word for found in expanded for word in found.phrase.split()}
                 candidates, probes = (
                     self._unknown_word_probes(text, known) if weights["dense"] > 0 or weights["bm25"] > 0 else (0, [])
                 )
@@ -290,7 +291,7 @@ class HybridSearcher:
                     top = [point.point_id for point in batch[0][:CORRECTION_HITS]]
                     vocabulary = _vocabulary(self.store.payloads(collection, top).values(), self.chars)
                     corrected = correct_words(text, unknown, vocabulary, candidates)
-        expansions = synonyms.expand(corrected) if synonyms else ()
+        expansions = synonyms.expand(corrected) if synonyms and corrected != text else expanded
         stages: list[SignalQuery] = []
         if weights["dense"] > 0:
             stages.append(
