@@ -177,8 +177,7 @@ def fill_with_vectors(
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Upsert ``docs`` into the live collection with precomputed dense vectors, then optimise."""
-    index.upsert([])  # creates the live collection if there is none
-    collection = index.collection()
+    collection = index._ensure_collection()  # the live collection, created if there is none
     for start in range(0, len(docs), 1000):
         batch = docs[start : start + 1000]
         points = [
