@@ -14,7 +14,7 @@ class ProductProduct(models.Model):
         (as ``product.template._search`` does for templates)."""
         Template = self.env["product.template"]
         domain, ranking = Template._semantic_rewrite_domain(domain, "product_tmpl_id")
-        if ranking is None or not order or order != self._order:
+        if ranking is None or order != self._order:
             return super()._search(domain, offset=offset, limit=limit, order=order)
         return Template._semantic_rank_order(
             super()._search(domain, offset=offset, limit=limit), ranking, "product_tmpl_id"

@@ -125,7 +125,7 @@ class SemanticSearchService(models.AbstractModel):
     def _library_search_defaults(self):
         """The library's ranking defaults (fusion, RRF k, weights) for this database's search language."""
         language = self._get_param("language") or self._default_language()
-        return Settings.from_dict({"language": language}).search
+        return SearchSettings().for_language(language)
 
     @api.model
     def _default_language(self):
