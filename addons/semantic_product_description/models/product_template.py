@@ -4,6 +4,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.http import request
 from odoo.tools import SQL, split_every
 
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -112,8 +113,28 @@ class ProductTemplate(models.Model):
         request's companies (and shared ones), without the padding a list should not show (hits far less confident than
         the best one, or below the floor: ``odoo_search_lib.confidence.without_padding``). The
         caller's domain then leaves out archived products and the records the user may not read.
-        Library errors are raised as they are.
+        Library errors are raised as they are. Kept on the HTTP request: a list page searches and
+        then counts with the same domain, and asks the index once.
         """
+        memo = self._semantic_request_memo("semantic_rankings")
+        key = (query, filters, limit, tuple(self.env.companies.ids), self.env.uid)
+        if key not in memo:
+            memo[key] = self._semantic_ask(query, filters, limit)
+        return memo[key]
+
+    @api.model
+    def _semantic_request_memo(self, name):
+        """A dict named ``name`` living as long as the current HTTP request (a fresh one outside requests)."""
+        if not request:
+            return {}
+        memo = getattr(request, name, None)
+        if memo is None:
+            memo = {}
+            setattr(request, name, memo)
+        return memo
+
+    @api.model
+    def _semantic_ask(self, query, filters, limit):
         service = self.env["semantic.search.service"]
         result = service.search_products(
             query,
@@ -166,7 +187,7 @@ class ProductTemplate(models.Model):
         counts are not ordered.
         """
         domain, ranking = self._semantic_rewrite_domain(domain)
-        if ranking is None or not order or order != self._order:
+        if ranking is None or order != self._order:
             return super()._search(domain, offset=offset, limit=limit, order=order)
         return self._semantic_rank_order(super()._search(domain, offset=offset, limit=limit), ranking, "id")
 

@@ -3,7 +3,6 @@
 import logging
 
 from odoo import api, models
-from odoo.http import request
 from odoo.osv import expression
 
 from odoo.addons.semantic_product_description.models.semantic_search_service import CANDIDATE_DEPTH
@@ -34,21 +33,11 @@ class ProductTemplate(models.Model):
         """
         # Odoo shows unpublished products to its own users only (website.sale_product_domain)
         published = None if self.env.user._is_internal() else True
-        memo = self._semantic_request_memo()
+        memo = self._semantic_request_memo("semantic_shop_rankings")
         key = (website_id, published, search)
         if key not in memo:
             memo[key] = self._semantic_shop_ask(website_id, published, search)
         return memo[key]
-
-    @api.model
-    def _semantic_request_memo(self):
-        """A dict living as long as the current HTTP request (a fresh one outside requests)."""
-        if not request:
-            return {}
-        memo = getattr(request, "semantic_shop_rankings", None)
-        if memo is None:
-            memo = request.semantic_shop_rankings = {}
-        return memo
 
     @api.model
     def _semantic_shop_ask(self, website_id, published, search):
@@ -78,10 +67,10 @@ class ProductTemplate(models.Model):
             return super()._search_fetch(search_detail, search, limit, order)
         model = self.sudo() if search_detail.get("requires_sudo") else self
         domain = expression.AND([*search_detail["base_domain"], [("id", "in", ranked)]])
-        if not search_detail["semantic_rank_order"]:
-            return model.search(domain, limit=limit, order=search_detail.get("order", order)), model.search_count(
-                domain
-            )
-        position = {res_id: rank for rank, res_id in enumerate(ranked)}
-        found = model.search(domain).sorted(lambda record: position[record.id])
+        # at most CANDIDATE_DEPTH ids: one query for the page and the count
+        if search_detail["semantic_rank_order"]:
+            position = {res_id: rank for rank, res_id in enumerate(ranked)}
+            found = model.search(domain).sorted(lambda record: position[record.id])
+        else:
+            found = model.search(domain, order=search_detail.get("order", order))
         return (found[:limit] if limit else found), len(found)
