@@ -20,6 +20,9 @@ from odoo_search_lib.text import MAX_TOKEN_LENGTH, STOPWORDS, Analyzer, fold, to
         ("already plain", "already plain"),
         ("Straße", "strasse"),  # casefold, not lower
         ("", ""),
+        ("Ca\u0301mera", "camera"),  # already decomposed
+        ("ﬁlé Ǆ", "file dz"),  # compatibility forms
+        ("x\U0001d167y", "xy"),  # a combining mark outside the Basic Multilingual Plane
     ],
 )
 def test_fold_strips_accents_and_case(text: str, expected: str) -> None:
