@@ -439,12 +439,17 @@ class CachedEmbedding:
             found = cache.get_many(list(dict.fromkeys(keys)))
             self._vectors = {i: found[key] for i, key in enumerate(keys) if key in found}
         self._missing = [i for i in range(len(texts)) if i not in self._vectors]
+        # A text repeated in the batch (product variants, a catalogue's copies) is embedded once.
+        unique: dict[str, int] = {}
+        self._slots: list[int] = []  # per missing text, its row among the unique ones
+        self._firsts: list[int] = []  # per unique text, its first position in ``texts``
+        for i in self._missing:
+            slot = unique.setdefault(texts[i], len(unique))
+            if slot == len(self._firsts):
+                self._firsts.append(i)
+            self._slots.append(slot)
         self._keys = keys
-        self._job = EmbeddingJob(embedder, [texts[i] for i in self._missing], workers=workers, nice=nice, pool=pool)
-
-    @property
-    def hits(self) -> int:
-        return self._count - len(self._missing)
+        self._job = EmbeddingJob(embedder, list(unique), workers=workers, nice=nice, pool=pool)
 
     def result(self) -> np.ndarray:
         """``(len(texts), dim)`` float32, in the order of ``texts``."""
@@ -453,11 +458,11 @@ class CachedEmbedding:
             out[i] = vector
         if self._missing:
             fresh = self._job.result()
-            if fresh.shape != (len(self._missing), self._dim):
+            if fresh.shape != (len(self._firsts), self._dim):
                 return fresh  # the caller reports the wrong shape (an embedder fault); nothing is cached
-            out[self._missing] = fresh
+            out[self._missing] = fresh[self._slots]
             if self._cache is not None:
-                self._cache.put_many([(self._keys[i], fresh[n]) for n, i in enumerate(self._missing)])
+                self._cache.put_many([(self._keys[i], fresh[n]) for n, i in enumerate(self._firsts)])
         return out
 
     def close(self) -> None:

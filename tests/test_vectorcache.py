@@ -111,6 +111,19 @@ def test_only_a_changed_text_is_embedded_again(tmp_path: Path) -> None:
         assert index.search("camiseta verde", limit=1).hits[0].id == renamed.id
 
 
+@pytest.mark.parametrize("cached", [True, False])
+def test_a_text_repeated_in_one_write_is_embedded_once(tmp_path: Path, cached: bool) -> None:
+    embedder = CountingEmbedder()
+    twins = [dataclasses.replace(MINI_CATALOGUE[0], id=f"twin{i}", price=10.0 + i) for i in range(3)]
+    documents = [twins[0], MINI_CATALOGUE[1], twins[1], twins[2], MINI_CATALOGUE[2]]
+    settings = _settings(tmp_path).replace(embedding_cache=EmbeddingCacheSettings(enabled=cached))
+    with SearchIndex(settings, embedder=embedder) as index:
+        points = index.encode(documents)
+    assert sorted(embedder.embedded) == sorted({dense_text(doc) for doc in documents})
+    for point, doc in zip(points, documents, strict=True):  # every twin gets the vector, in order
+        assert np.array_equal(point.dense, HashingEmbedder()._vector(dense_text(doc)))
+
+
 def test_the_cache_survives_a_restart(tmp_path: Path) -> None:
     with SearchIndex(_settings(tmp_path), embedder=CountingEmbedder()) as index:
         index.reindex(MINI_CATALOGUE)
