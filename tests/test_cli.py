@@ -329,6 +329,9 @@ def test_bench_reports_the_documented_shape(tmp_path: Path, capsys: pytest.Captu
     assert set(result["query_ms"]) == {"bm25", "dense", "hybrid"}
     assert all(values["p95"] >= values["p50"] > 0 for values in result["query_ms"].values())
     assert result["refresh_unchanged_per_s"] > 0 and result["refresh_written"] == 0, "nothing changed"
+    rounds = result["index_rounds"]
+    assert len(rounds) == 3 and all(r["index_per_s"] > 0 and r["embed_single_thread_per_s"] > 0 for r in rounds)
+    assert result["index_per_s"] == sorted(r["index_per_s"] for r in rounds)[1], "the median round"
     code, result = run(capsys, "bench", "--n", "0", "--json")
     assert (code, result["error"]["code"]) == (2, "invalid_argument")
 
