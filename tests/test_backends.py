@@ -78,8 +78,8 @@ DOCS = [
 ALL = {doc.id for doc in DOCS}
 
 
-def unit_vectors(count: int, seed: int) -> np.ndarray:
-    vectors = np.random.default_rng(seed).normal(size=(count, DIM)).astype(np.float32)
+def unit_vectors(count: int, seed: int, dim: int = DIM) -> np.ndarray:
+    vectors = np.random.default_rng(seed).normal(size=(count, dim)).astype(np.float32)
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
@@ -501,6 +501,42 @@ def test_both_backends_agree(tmp_path: Path) -> None:
 
 
 # -- the embedded store ---------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_edge_searches_int8_vectors_and_rescores_them_exactly(tmp_path: Path) -> None:
+    """Above the engine's indexing threshold (about 5,000 vectors of 512 dimensions) an optimised
+    collection holds int8 copies of the dense vectors; a dense query searches them and returns the
+    exact cosines of the originals. With quantization "none" there are no int8 copies."""
+    vectors = unit_vectors(6_000, seed=5, dim=512)
+    query = vectors[42] + 0.5 * unit_vectors(1, seed=6, dim=512)[0]
+    query /= np.linalg.norm(query)
+    exact = vectors @ query
+    empty = BM25.encode_query("")
+    points = [Point(f"d{i}", vector, empty, empty, {"kind": "product"}) for i, vector in enumerate(vectors)]
+    for quantization in ("int8", "none"):
+        store = EdgeStore(tmp_path / quantization, quantization=quantization)
+        try:
+            store.create_collection("c", 512)
+            store.upsert("c", points)
+            store.optimize("c")
+            (found,) = store.query("c", [SignalQuery("dense", query, 10)])
+            for point in found:  # rescored: the original vectors' cosines
+                assert point.score == pytest.approx(float(exact[int(point.doc_id[1:])]), abs=1e-5)
+            assert found[0].doc_id == "d42", quantization
+            # the same search without rescoring reads the int8 copies, whose scores are approximate
+            unrescored = qe.SearchParams(quantization=qe.QuantizationSearchParams(rescore=False))
+            nearest = qe.Query.Nearest(query.tolist(), using="dense")
+            approximate = store._shard("c").query(
+                qe.QueryRequest(limit=10, query=nearest, params=unrescored, with_payload=True)
+            )
+            errors = [abs(p.score - float(exact[int(p.payload["doc_id"][1:])])) for p in approximate]
+            if quantization == "int8":
+                assert max(errors) > 1e-4
+            else:
+                assert max(errors) < 1e-5
+        finally:
+            store.close()
 
 
 def test_raw_edge_bool_payload_quirk(tmp_path: Path) -> None:

@@ -121,6 +121,7 @@ def test_unknown_key_names_the_key(data: dict[str, Any], key: str) -> None:
         ({"store": {"timeout": 0}}, "store.timeout"),
         ({"store": {"prefix": "Bad-Prefix"}}, "store.prefix"),
         ({"store": {"prefix": ""}}, "store.prefix"),
+        ({"store": {"quantization": "int4"}}, "store.quantization"),
         ({"embedder": {"provider": "magic"}}, "embedder.provider"),
         ({"embedder": {"provider": "openai"}}, "embedder.model"),
         ({"embedder": {"provider": "fastembed"}}, "embedder.model or embedder.path"),

@@ -17,7 +17,9 @@ def open_store(settings: StoreSettings) -> VectorStore:
             raise ConfigError("store.path is required for the embedded store (a directory it may own)")
         from .edge import EdgeStore
 
-        return EdgeStore(settings.path)
+        return EdgeStore(settings.path, quantization=settings.quantization)
     from .qdrant import QdrantStore
 
-    return QdrantStore(settings.url, api_key=settings.api_key, timeout=settings.timeout)
+    return QdrantStore(
+        settings.url, api_key=settings.api_key, timeout=settings.timeout, quantization=settings.quantization
+    )

@@ -29,7 +29,9 @@ from ..exceptions import SearchLibError, StoreError, StoreLockedError
 from ..sparse import SparseVector
 from ..types import Filters, JSONValue
 from .base import (
+    OVERSAMPLING,
     PAYLOAD_SCHEMA,
+    QUANTILE,
     SCROLL_PAGE,
     Condition,
     Point,
@@ -55,8 +57,9 @@ class EdgeStore(StoreBase):
 
     backend = "edge"
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, quantization: str = "int8") -> None:
         self.path = Path(path)
+        self.quantization = quantization
         try:
             (self.path / "collections").mkdir(parents=True, exist_ok=True)
             self._lock_file = open(self.path / ".lock", "a+")  # noqa: SIM115 - held for the store's life
@@ -119,7 +122,19 @@ class EdgeStore(StoreBase):
             if directory.exists():
                 raise StoreError(f"collection {name!r} already exists in {self.path}")
             config = qe.EdgeConfig(
-                vectors={"dense": qe.EdgeVectorParams(size=dense_dim, distance=qe.Distance.Cosine)},
+                vectors={
+                    "dense": qe.EdgeVectorParams(
+                        size=dense_dim,
+                        distance=qe.Distance.Cosine,
+                        quantization_config=(
+                            qe.ScalarQuantizationConfig(
+                                type=qe.ScalarType.Int8, quantile=QUANTILE, memory=qe.Memory.Pinned
+                            )
+                            if self.quantization == "int8"
+                            else None
+                        ),
+                    )
+                },
                 sparse_vectors={
                     "bm25": qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf),
                     "chars": qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf),
@@ -260,6 +275,10 @@ class EdgeStore(StoreBase):
         with self._guard.shared(), _engine_errors("failed a query"):
             edge_filter = _filter(filter_conditions(filters))
             requests = []
+            # ignored by a collection without quantization (made before it, or with store.quantization "none")
+            rescored = qe.SearchParams(
+                quantization=qe.QuantizationSearchParams(rescore=True, oversampling=OVERSAMPLING)
+            )
             for query in queries:
                 vector = _sparse(query.vector) if isinstance(query.vector, SparseVector) else query.vector.tolist()
                 requests.append(
@@ -268,6 +287,7 @@ class EdgeStore(StoreBase):
                         query=qe.Query.Nearest(vector, using=query.using),
                         filter=edge_filter if query.filtered else None,
                         with_payload=query.with_payload,
+                        params=rescored if query.using == "dense" else None,
                     )
                 )
             batches = self._shard(collection).query_batch(qe.QueryBatchRequest(requests))

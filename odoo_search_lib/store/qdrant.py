@@ -16,7 +16,9 @@ from ..exceptions import ConfigError, StoreError, StoreUnavailableError
 from ..sparse import SparseVector
 from ..types import Filters, JSONValue
 from .base import (
+    OVERSAMPLING,
     PAYLOAD_SCHEMA,
+    QUANTILE,
     SCROLL_PAGE,
     Condition,
     Point,
@@ -36,12 +38,13 @@ class QdrantStore(StoreBase):
     backend = "qdrant"
     resolves_aliases = True
 
-    def __init__(self, url: str, *, api_key: str = "", timeout: float = 10.0) -> None:
+    def __init__(self, url: str, *, api_key: str = "", timeout: float = 10.0, quantization: str = "int8") -> None:
         try:
             from qdrant_client import QdrantClient, models
         except ImportError as exc:
             raise ConfigError("the qdrant backend needs qdrant-client: pip install 'odoo-search-lib[all]'") from exc
         self._models = models
+        self.quantization = quantization
         self.url = redact_url(url) if url != ":memory:" else url  # for messages: never the credentials
         if url == ":memory:":
             if api_key:
@@ -77,6 +80,13 @@ class QdrantStore(StoreBase):
             self._client.create_collection,
             collection_name=name,
             vectors_config={"dense": m.VectorParams(size=dense_dim, distance=m.Distance.COSINE)},
+            quantization_config=(
+                m.ScalarQuantization(
+                    scalar=m.ScalarQuantizationConfig(type=m.ScalarType.INT8, quantile=QUANTILE, always_ram=True)
+                )
+                if self.quantization == "int8"
+                else None
+            ),
             sparse_vectors_config={
                 "bm25": m.SparseVectorParams(modifier=m.Modifier.IDF),
                 "chars": m.SparseVectorParams(modifier=m.Modifier.IDF),
@@ -193,6 +203,13 @@ class QdrantStore(StoreBase):
     ) -> list[list[ScoredPoint]]:
         m = self._models
         query_filter = self._filter(filter_conditions(filters))
+        # Ignored by a collection without quantization (made before it, or with store.quantization "none");
+        # the in-process ":memory:" mode searches exactly and warns that it ignores them.
+        search_params = (
+            None
+            if self.url == ":memory:"
+            else m.SearchParams(quantization=m.QuantizationSearchParams(rescore=True, oversampling=OVERSAMPLING))
+        )
         requests = [
             m.QueryRequest(
                 query=self._sparse(q.vector) if isinstance(q.vector, SparseVector) else q.vector.tolist(),
@@ -200,6 +217,7 @@ class QdrantStore(StoreBase):
                 limit=q.limit,
                 filter=query_filter if q.filtered else None,
                 with_payload=q.with_payload,
+                params=search_params if q.using == "dense" else None,
             )
             for q in queries
         ]
