@@ -307,10 +307,11 @@ class HybridSearcher:
         boost = self.settings.coverage_boost
         if adaptive and boost > 0 and weights["dense"] > 0 and weights["bm25"] > 0:
             query_terms = set(self.bm25.analyzer.terms(corrected))
+            equivalents = self._equivalents(expansions)
             best = [point.point_id for point in results.get("bm25", ())[:COVERAGE_HITS]]
             found = self.store.payloads(collection, best).values() if best else ()
             coverage = max(
-                (term_coverage(query_terms, hit_terms(payload, self.bm25.analyzer)) for payload in found), default=0.0
+                (term_coverage(query_terms, self._covered(payload, equivalents)) for payload in found), default=0.0
             )
             weights = adaptive_weights(weights, coverage, boost)
         ranked = fuse(results, weights, fusion=fusion, rrf_k=self.settings.rrf_k, limit=size)
@@ -323,12 +324,19 @@ class HybridSearcher:
         payload: Mapping[str, Any],
         equivalents: Sequence[tuple[frozenset[str], frozenset[str]]] = (),
     ) -> float:
+        terms = self._covered(payload, equivalents)
+        return match_confidence(scores.get("dense", 0.0), term_coverage(query_terms, terms), self._coefficients)
+
+    def _covered(
+        self, payload: Mapping[str, Any], equivalents: Sequence[tuple[frozenset[str], frozenset[str]]]
+    ) -> set[str]:
+        """The query terms a hit may cover: its own terms, plus the stems of each query phrase one of
+        whose synonyms it holds whole ("isopor" is covered by a "caixa térmica")."""
         terms = hit_terms(payload, self.bm25.analyzer)
-        # A hit holding every term of a synonym covers the query phrase it stands for.
         for phrase, alternative in equivalents:
             if alternative <= terms:
                 terms |= phrase
-        return match_confidence(scores.get("dense", 0.0), term_coverage(query_terms, terms), self._coefficients)
+        return terms
 
     def _equivalents(self, expansions: Sequence[Expansion]) -> list[tuple[frozenset[str], frozenset[str]]]:
         """(stems of a query phrase, stems of one of its synonyms) pairs."""
