@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import multiprocessing.synchronize
 import sys
 import tempfile
 import threading

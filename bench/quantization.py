@@ -108,10 +108,7 @@ def main() -> None:
         vectors = np.asarray(cached_vectors(index.embedder, docs, default_cache_dir(), 7), dtype=np.float32)
         sparse = index.encode_sparse(docs)
         queries = np.asarray(index.embedder.embed_documents(synthetic_queries(args.queries)), dtype=np.float32)
-    points = [
-        Point(p.doc_id, v, p.bm25, p.chars, {**p.payload, "doc_id": p.doc_id})
-        for p, v in zip(sparse, vectors, strict=True)
-    ]
+    points = [Point(p.doc_id, v, p.bm25, p.chars, p.payload) for p, v in zip(sparse, vectors, strict=True)]
     result = {"n": args.n, "queries": args.queries}
     for quantization in ("int8", "none"):
         result[quantization] = measure(quantization, points, vectors, queries)

@@ -366,8 +366,9 @@ def cmd_bench(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
     if not args.json:
         print(f"{result['n']} products, {result['cpus']} CPUs, embedder {result['embedder']}", file=out)
         print(
-            f"indexing: {result['index_per_s']:.0f} products/s (embed + encode + upsert, "
-            f"{result['index_sample']} products)",
+            f"indexing: {result['index_per_s']:.0f} products/s (embed + encode + upsert; the median of "
+            f"{len(result['index_rounds'])} rounds, {result['index_sample']} products in all), "
+            f"{result['index_vs_single_thread']:.2f}x the embedder on one thread",
             file=out,
         )
         for method, values in result["query_ms"].items():

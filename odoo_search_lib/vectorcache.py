@@ -59,6 +59,7 @@ from .cache import RedisClient, TwoLevelCache, cache_key
 from .config import Settings
 from .embeddings import Embedder, fingerprint
 from .embeddings.parallel import EmbedderPool, EmbeddingJob
+from .exceptions import EmbeddingError
 
 __all__ = [
     "CachedEmbedding",
@@ -458,8 +459,11 @@ class CachedEmbedding:
             out[i] = vector
         if self._missing:
             fresh = self._job.result()
-            if fresh.shape != (len(self._firsts), self._dim):
-                return fresh  # the caller reports the wrong shape (an embedder fault); nothing is cached
+            if fresh.shape != (len(self._firsts), self._dim):  # an embedder fault; nothing is cached
+                raise EmbeddingError(
+                    f"the embedder returned vectors of shape {fresh.shape} for {len(self._firsts)} texts "
+                    f"of dimension {self._dim}"
+                )
             out[self._missing] = fresh[self._slots]
             if self._cache is not None:
                 self._cache.put_many([(self._keys[i], fresh[n]) for n, i in enumerate(self._firsts)])

@@ -503,6 +503,25 @@ def test_both_backends_agree(tmp_path: Path) -> None:
 # -- the embedded store ---------------------------------------------------------
 
 
+def test_quantization_is_checked_and_a_server_is_asked_to_rescore(tmp_path: Path) -> None:
+    for bad in ("INT8", "int4", "", None):
+        with pytest.raises(ConfigError, match="store.quantization"):
+            EdgeStore(tmp_path / "store", quantization=bad)  # type: ignore[arg-type]
+        with pytest.raises(ConfigError, match="store.quantization"):
+            QdrantStore(":memory:", quantization=bad)  # type: ignore[arg-type]
+    server = QdrantStore("http://127.0.0.1:9", quantization="int8")  # no request is made
+    try:
+        params = server._dense_search_params()
+        assert (params.quantization.rescore, params.quantization.oversampling) == (True, 2.0)
+    finally:
+        server.close()
+    local = QdrantStore(":memory:")
+    try:
+        assert local._dense_search_params() is None  # exact search: it would only warn
+    finally:
+        local.close()
+
+
 @pytest.mark.slow
 def test_edge_searches_int8_vectors_and_rescores_them_exactly(tmp_path: Path) -> None:
     """Above the engine's indexing threshold (about 5,000 vectors of 512 dimensions) an optimised

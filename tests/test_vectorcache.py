@@ -124,6 +124,31 @@ def test_a_text_repeated_in_one_write_is_embedded_once(tmp_path: Path, cached: b
         assert np.array_equal(point.dense, HashingEmbedder()._vector(dense_text(doc)))
 
 
+def test_repeated_texts_among_cached_ones_get_their_own_vectors(tmp_path: Path) -> None:
+    embedder = CountingEmbedder()
+    twins = [dataclasses.replace(MINI_CATALOGUE[0], id=f"twin{i}") for i in range(2)]
+    with SearchIndex(_settings(tmp_path), embedder=embedder) as index:
+        index.encode([MINI_CATALOGUE[1], MINI_CATALOGUE[3]])  # cached now
+        embedder.embedded.clear()
+        documents = [MINI_CATALOGUE[1], twins[0], MINI_CATALOGUE[2], MINI_CATALOGUE[3], twins[1]]
+        points = index.encode(documents)
+    assert sorted(embedder.embedded) == sorted({dense_text(MINI_CATALOGUE[0]), dense_text(MINI_CATALOGUE[2])})
+    for point, doc in zip(points, documents, strict=True):
+        assert np.array_equal(point.dense, HashingEmbedder()._vector(dense_text(doc)))
+
+
+def test_an_embedder_giving_too_few_vectors_is_an_error_and_caches_nothing(tmp_path: Path) -> None:
+    class Short(HashingEmbedder):
+        def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+            return super().embed_documents(texts)[:-1]
+
+    with SearchIndex(_settings(tmp_path), embedder=Short()) as index:
+        with pytest.raises(EmbeddingError, match=r"shape \(2, 64\) for 3 texts"):
+            index.encode(MINI_CATALOGUE[:3])
+        assert index.vector_cache.stats()["hits"] == 0
+        assert index.vector_cache.get_many([vector_key("shop", "test-hashing-64", dense_text(MINI_CATALOGUE[0]))]) == {}
+
+
 def test_the_cache_survives_a_restart(tmp_path: Path) -> None:
     with SearchIndex(_settings(tmp_path), embedder=CountingEmbedder()) as index:
         index.reindex(MINI_CATALOGUE)

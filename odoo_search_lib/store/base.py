@@ -23,23 +23,26 @@ from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
+from ..config import QUANTIZATIONS
+from ..exceptions import ConfigError
 from ..sparse import SparseVector
 from ..text import fold
 from ..types import Filters, JSONValue
 
 __all__ = [
     "ATTRIBUTE_FIELD",
-    "Condition",
+    "OVERSAMPLING",
     "PAYLOAD_SCHEMA",
+    "QUANTILE",
     "SCROLL_PAGE",
+    "Condition",
     "Point",
     "ScoredPoint",
     "SignalQuery",
     "StoreBase",
     "VectorStore",
-    "OVERSAMPLING",
-    "QUANTILE",
     "attribute_key",
+    "check_quantization",
     "filter_conditions",
     "point_id",
 ]
@@ -53,6 +56,13 @@ _ID_NAMESPACE = uuid.UUID("6f1c8d4e-2b7a-5e39-9c0d-4f8a1b2c3d4e")
 #: 40 % less time (half the CPU) and dense searches 45 % less. ``QUANTILE`` of the values sets the int8 range.
 QUANTILE = 0.99
 OVERSAMPLING = 2.0
+
+
+def check_quantization(quantization: object) -> None:
+    """A store's ``quantization`` argument: ``"int8"`` or ``"none"`` (``ConfigError`` otherwise)."""
+    if quantization not in QUANTIZATIONS:
+        raise ConfigError(f"store.quantization must be one of {', '.join(QUANTIZATIONS)} (got {quantization!r})")
+
 
 #: The payload field attribute filters match: one ``"name=value"`` keyword per value (:func:`attribute_key`).
 ATTRIBUTE_FIELD = "attr"

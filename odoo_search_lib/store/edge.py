@@ -38,6 +38,7 @@ from .base import (
     ScoredPoint,
     SignalQuery,
     StoreBase,
+    check_quantization,
     filter_conditions,
     point_id,
 )
@@ -58,6 +59,7 @@ class EdgeStore(StoreBase):
     backend = "edge"
 
     def __init__(self, path: str | os.PathLike[str], *, quantization: str = "int8") -> None:
+        check_quantization(quantization)
         self.path = Path(path)
         self.quantization = quantization
         try:

@@ -25,6 +25,7 @@ from .base import (
     ScoredPoint,
     SignalQuery,
     StoreBase,
+    check_quantization,
     filter_conditions,
     point_id,
 )
@@ -43,6 +44,7 @@ class QdrantStore(StoreBase):
             from qdrant_client import QdrantClient, models
         except ImportError as exc:
             raise ConfigError("the qdrant backend needs qdrant-client: pip install 'odoo-search-lib[all]'") from exc
+        check_quantization(quantization)
         self._models = models
         self.quantization = quantization
         self.url = redact_url(url) if url != ":memory:" else url  # for messages: never the credentials
@@ -82,7 +84,7 @@ class QdrantStore(StoreBase):
             vectors_config={"dense": m.VectorParams(size=dense_dim, distance=m.Distance.COSINE)},
             quantization_config=(
                 m.ScalarQuantization(
-                    scalar=m.ScalarQuantizationConfig(type=m.ScalarType.INT8, quantile=QUANTILE, always_ram=True)
+                    scalar=m.ScalarQuantizationConfig(type=m.ScalarType.INT8, quantile=QUANTILE, memory=m.Memory.PINNED)
                 )
                 if self.quantization == "int8"
                 else None
@@ -203,13 +205,7 @@ class QdrantStore(StoreBase):
     ) -> list[list[ScoredPoint]]:
         m = self._models
         query_filter = self._filter(filter_conditions(filters))
-        # Ignored by a collection without quantization (made before it, or with store.quantization "none");
-        # the in-process ":memory:" mode searches exactly and warns that it ignores them.
-        search_params = (
-            None
-            if self.url == ":memory:"
-            else m.SearchParams(quantization=m.QuantizationSearchParams(rescore=True, oversampling=OVERSAMPLING))
-        )
+        search_params = self._dense_search_params()
         requests = [
             m.QueryRequest(
                 query=self._sparse(q.vector) if isinstance(q.vector, SparseVector) else q.vector.tolist(),
@@ -223,6 +219,15 @@ class QdrantStore(StoreBase):
         ]
         responses = self._call("query", self._client.query_batch_points, collection_name=collection, requests=requests)
         return [[ScoredPoint(str(p.id), p.score, p.payload or {}) for p in response.points] for response in responses]
+
+    def _dense_search_params(self) -> Any:
+        """Search the int8 copies with oversampling and re-score on the originals. A collection without
+        quantization (made before it, or with store.quantization "none") ignores it; the in-process
+        ":memory:" mode searches exactly and warns that it ignores search parameters: none for it."""
+        if self.url == ":memory:":
+            return None
+        m = self._models
+        return m.SearchParams(quantization=m.QuantizationSearchParams(rescore=True, oversampling=OVERSAMPLING))
 
     def optimize(self, collection: str) -> None:
         """Nothing to do: a Qdrant server optimises in the background."""

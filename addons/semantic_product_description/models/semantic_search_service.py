@@ -177,6 +177,9 @@ class SemanticSearchService(models.AbstractModel):
             }
         else:
             raise ConfigError(f"store mode must be 'edge' or 'qdrant' (got {mode!r})")
+        # a server-wide odoo.conf option (store.quantization), like the embedding pool's
+        if tools.config.get("semantic_search_store_quantization"):
+            store["quantization"] = tools.config["semantic_search_store_quantization"]
         max_limit = number("search_max_limit", int)
         # Ranking parameters that are not set stay out: the library's defaults apply.
         # The library's cap admits the shop's CANDIDATE_DEPTH; the other callers (API routes, product

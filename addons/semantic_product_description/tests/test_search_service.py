@@ -166,6 +166,13 @@ class TestSemanticSearchService(SemanticSearchTestMixin, TransactionCase):
         with patch.dict(tools.config.options, options):
             embedder = self.service._build_settings(params, "shop").embedder
         self.assertEqual((embedder.parallel, embedder.workers, embedder.pool_idle_seconds), ("processes", 2, 30.0))
+        self.assertEqual(self.service._build_settings(params, "shop").store.quantization, "int8")
+        with patch.dict(tools.config.options, {"semantic_search_store_quantization": "none"}):
+            self.assertEqual(self.service._build_settings(params, "shop").store.quantization, "none")
+        with patch.dict(tools.config.options, {"semantic_search_store_quantization": "int4"}):
+            with self.assertRaises(ConfigError) as caught:
+                self.service._build_settings(params, "shop")
+        self.assertIn("store.quantization", str(caught.exception))
         for key, value in (("parallel", "forks"), ("workers", "many"), ("workers", "500"), ("pool_idle_seconds", "0")):
             with patch.dict(tools.config.options, {f"semantic_search_embedder_{key}": value}):
                 with self.assertRaises(ConfigError, msg=f"{key}={value}") as caught:
