@@ -81,6 +81,21 @@ def test_expansions_and_words() -> None:
     assert synonyms.words() == {"geladeira", "refrigerador", "jaqueta", "casaco"}
 
 
+def test_a_hit_holding_a_synonym_covers_the_query_phrase(index: SearchIndex) -> None:
+    """What the adaptive weights and the match confidence both read: a hit covers a query phrase when
+    it holds one of the phrase's synonyms whole, not a part of one."""
+    index.set_synonyms([{"root": "roupa de frio", "synonyms": ["jaqueta corta vento"]}])
+    searcher = index.searcher
+    equivalents = searcher._equivalents(searcher.synonyms.expand("roupa de frio"))
+    stems = set(index.bm25.analyzer.terms("roupa de frio"))
+    jacket = index.payload(CATALOGUE[4])  # "Jaqueta Corta Vento Impermeável"
+    shirt = index.payload(CATALOGUE[5])
+    assert stems <= searcher._covered(jacket, equivalents)
+    partly = index.payload(Document("vest", "Jaqueta Jeans", "", "Roupas > Jaquetas"))  # no "corta vento"
+    for payload in (shirt, partly):  # "roupa" from their category, never "frio"
+        assert searcher._covered(payload, equivalents) & stems == {"roup"}
+
+
 def test_replacing_sets_needs_no_reindex(index: SearchIndex) -> None:
     collection, calls = index.collection(), index.embedder.document_calls
     index.set_synonyms([{"synonyms": ["geladeira", "refrigerador"]}])
