@@ -4,7 +4,7 @@
     "name": "Semantic Product Description - eCommerce",
     "summary": "The shop's product search (/shop?search=...) runs the hybrid search: typo-tolerant, "
     "synonym-aware, best match first",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Website/Website",
     "website": "https://github.com/odoo-search-lib/odoo-search-lib",
     "author": "Odoo Search Lib contributors",
@@ -15,5 +15,6 @@
     "installable": True,
     "auto_install": True,
     "depends": ["semantic_product_description", "website_sale"],
+    "data": ["views/templates.xml"],
     "external_dependencies": {"python": ["odoo-search-lib>=0.2.0,<0.3"]},
 }

@@ -6,6 +6,12 @@ from odoo import models
 class Website(models.Model):
     _inherit = "website"
 
+    def _semantic_shop_ranks(self, search):
+        """Whether the index ranks the shop's products for ``search`` on this website (the shop then
+        lists them best match first unless the customer picks a sort)."""
+        self.ensure_one()
+        return bool(search) and self.env["product.template"]._semantic_shop_ids(self.id, search) is not None
+
     def _search_find_fuzzy_term(self, search_details, search, limit=1000, word_list=None):
         """Keep the customer's words when the hybrid index answers every model searched.
 

@@ -20,6 +20,8 @@ PRODUCT_LINK_RE = re.compile(r'itemprop="name"[^>]*?href="/shop/[^"?#]*?-(\d+)[?
 #: The shop's notice when Odoo's own search replaced the customer's word by the closest product word.
 REWRITE_NOTICE_RE = re.compile(r"Showing results for '<span>([^<]*)</span>'")
 LOGGER = "odoo.addons.semantic_product_description_website_sale.models.product_template"
+#: The label of the shop's Sort By button (desktop).
+SORT_LABEL_RE = re.compile(r'Sort By:</small>\s*<span class="d-none d-lg-inline">\s*(?:<span[^>]*>)?([^<]+)<')
 
 
 @tagged("post_install", "-at_install")
@@ -160,6 +162,19 @@ class TestShopSearch(SemanticSearchTestMixin, HttpCase):
         self.assertEqual(set(shown), {self.black_tee.id, self.white_tee.id})
         with self.assertLogs(LOGGER, "WARNING"):
             self.assertEqual(self._rewritten_to("camisetta"), "camiseta")
+
+    def _sort_label(self, **params):
+        response = self.url_open(f"/shop?{urllib.parse.urlencode(params)}")
+        self.assertEqual(response.status_code, 200)
+        return SORT_LABEL_RE.search(response.text).group(1).strip()
+
+    def test_sort_by_says_relevance_while_the_index_ranks(self):
+        self.assertEqual(self._sort_label(search="camiseta"), "Relevance")
+        self.assertEqual(self._sort_label(search="camiseta", order="name asc"), "Name (A-Z)")
+        self.assertEqual(self._sort_label(), "Featured")  # no search: the shop's default sort
+        self._set_params(store_mode="qdrant", qdrant_url=f"http://127.0.0.1:{free_port()}")
+        with self.assertLogs(LOGGER, "WARNING"):  # Odoo's own search answers, in its own order
+            self.assertEqual(self._sort_label(search="camiseta"), "Featured")
 
     def test_one_page_asks_the_index_once(self):
         """The price range and the product grid share one ranking: with the index down, one warning."""
