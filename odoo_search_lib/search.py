@@ -205,12 +205,12 @@ class HybridSearcher:
         pool = min(depth, max(size * BOOST_POOL_FACTOR, BOOST_POOL_MIN)) if boosts else size
         collection = self._collection()
         adaptive = method == "hybrid"  # per-query weights (adaptive_weights) for the hybrid search only
-        ranked, corrected, expansions = self._ranked(
+        ranked, corrected, query_terms, equivalents = self._ranked(
             collection, parsed.text, weights, depth, pool, fusion, searched, adaptive
         )
         if not ranked and searched is not filters:
             # The parsed filters left nothing: never answer empty because of them (one more round trip).
-            ranked, corrected, expansions = self._ranked(
+            ranked, corrected, query_terms, equivalents = self._ranked(
                 collection, parsed.text, weights, depth, pool, fusion, filters, adaptive
             )
             understood = tuple(
@@ -222,8 +222,6 @@ class HybridSearcher:
         ranked = [hit for hit in ranked if hit.id in payloads]
         if boosts:
             ranked = _boosted(ranked, payloads, boosts, size)
-        query_terms = set(self.bm25.analyzer.terms(corrected))
-        equivalents = self._equivalents(expansions)
         hits = tuple(
             Hit(
                 payloads[hit.id]["doc_id"],
@@ -255,9 +253,9 @@ class HybridSearcher:
         fusion: str,
         filters: Filters | None,
         adaptive: bool,
-    ) -> tuple[list[Hit], str, tuple[Expansion, ...]]:
-        """The best ``size`` fused hits (keyed by point id) for ``text``, the text the signals searched
-        and the synonyms it was expanded with."""
+    ) -> tuple[list[Hit], str, set[str], list[tuple[frozenset[str], frozenset[str]]]]:
+        """The best ``size`` fused hits (keyed by point id) for ``text``, the text the signals searched,
+        its stems and its (phrase stems, synonym stems) pairs (:meth:`_equivalents`)."""
         results: dict[str, list[ScoredPoint]] = {}
         corrected = text
         synonyms = self.synonyms
@@ -304,10 +302,11 @@ class HybridSearcher:
         if stages:
             for stage, points in zip(stages, self.store.query(collection, stages, filters), strict=True):
                 results[stage.using] = points
+        # The query's stems and synonym pairs, for the per-query weights here and the hits' confidence.
+        query_terms = set(self.bm25.analyzer.terms(corrected))
+        equivalents = self._equivalents(expansions)
         boost = self.settings.coverage_boost
         if adaptive and boost > 0 and weights["dense"] > 0 and weights["bm25"] > 0:
-            query_terms = set(self.bm25.analyzer.terms(corrected))
-            equivalents = self._equivalents(expansions)
             best = [point.point_id for point in results.get("bm25", ())[:COVERAGE_HITS]]
             found = self.store.payloads(collection, best).values() if best else ()
             coverage = max(
@@ -315,7 +314,7 @@ class HybridSearcher:
             )
             weights = adaptive_weights(weights, coverage, boost)
         ranked = fuse(results, weights, fusion=fusion, rrf_k=self.settings.rrf_k, limit=size)
-        return ranked, corrected, expansions
+        return ranked, corrected, query_terms, equivalents
 
     def _confidence(
         self,
