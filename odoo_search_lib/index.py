@@ -158,7 +158,7 @@ class SearchIndex:
         them: what a first query and a first build would otherwise wait for (about a second each)."""
         self.embedder.embed_query("warm up")
         self.searcher.words.available()  # the dictionaries of typo correction (about 2 s to read)
-        fold("aquecimento é")  # accent folding's table (about 0.1 s), built on the first accented text
+        fold("aquecimento é")  # accent folding's table, otherwise built on the first accented text
         pool = self.embedding_pool()
         if pool is not None:
             pool.start(wait=True)

@@ -59,8 +59,8 @@ _STEMMER_NAMES = {"pt": "portuguese", "en": "english"}
 @cache
 def _combining_marks() -> dict[int, None]:
     """A ``str.translate`` table deleting every combining mark (accents, cedillas) of Unicode, built on
-    first use (about 0.1 s): indexing folds every document's texts, and a C-level ``translate`` costs a
-    fraction of testing each character in Python."""
+    first use (one pass over Unicode's code points): indexing folds every document's texts, and a
+    C-level ``translate`` costs a fraction of testing each character in Python."""
     return dict.fromkeys(code for code in range(sys.maxunicode + 1) if unicodedata.combining(chr(code)))
 
 
