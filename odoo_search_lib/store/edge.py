@@ -45,6 +45,10 @@ from .base import (
 
 __all__ = ["EdgeStore"]
 
+#: Dense queries search the int8 copies and re-score on the originals; a collection without them (made
+#: before them, or with store.quantization "none") ignores it.
+_RESCORED = qe.SearchParams(quantization=qe.QuantizationSearchParams(rescore=True, oversampling=OVERSAMPLING))
+
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$")
 _SCHEMA_TYPES = {
     "keyword": qe.PayloadSchemaType.Keyword,
@@ -277,10 +281,6 @@ class EdgeStore(StoreBase):
         with self._guard.shared(), _engine_errors("failed a query"):
             edge_filter = _filter(filter_conditions(filters))
             requests = []
-            # ignored by a collection without quantization (made before it, or with store.quantization "none")
-            rescored = qe.SearchParams(
-                quantization=qe.QuantizationSearchParams(rescore=True, oversampling=OVERSAMPLING)
-            )
             for query in queries:
                 vector = _sparse(query.vector) if isinstance(query.vector, SparseVector) else query.vector.tolist()
                 requests.append(
@@ -289,7 +289,7 @@ class EdgeStore(StoreBase):
                         query=qe.Query.Nearest(vector, using=query.using),
                         filter=edge_filter if query.filtered else None,
                         with_payload=query.with_payload,
-                        params=rescored if query.using == "dense" else None,
+                        params=_RESCORED if query.using == "dense" else None,
                     )
                 )
             batches = self._shard(collection).query_batch(qe.QueryBatchRequest(requests))
