@@ -13,10 +13,13 @@ It measures, on this machine:
 - query latency (p50/p95) for ``bm25``, ``dense`` and ``hybrid``, query
   encoding included, at ``n`` products in the embedded store, and hybrid
   latency again while another index of the same process is being built
-  from cold texts (``query_ms_during_build``);
-- a rebuild of the unchanged ``n`` products with a warm embedding cache
-  (``reindex_unchanged_per_s``; ``reindex_unchanged_write_per_s`` leaves out
-  the store's final optimisation, which builds the HNSW graph), and the same
+  from cold texts (``query_ms_during_build``, with the products that build
+  wrote meanwhile: ``build_per_s``);
+- a fresh rebuild of the unchanged ``n`` products with a warm embedding cache
+  (``reindex_fresh_unchanged_per_s``; ``reindex_fresh_unchanged_write_per_s``
+  leaves out the store's final optimisation, which builds the HNSW graph), the
+  default rebuild of the same products, which starts from a copy of the live
+  collection and writes nothing (``reindex_unchanged_per_s``), and the same
   unchanged catalogue brought up to date in place (``refresh_unchanged_per_s``:
   :meth:`SearchIndex.refresh` compares content hashes and writes nothing);
 - peak resident memory of the process.
@@ -267,10 +270,13 @@ def run_bench(
 
             written: list[float] = []
             started = time.perf_counter()
-            index.reindex(docs, batch_size=256, progress=lambda d, t: written.append(time.perf_counter()))
+            index.reindex(docs, batch_size=256, fresh=True, progress=lambda d, t: written.append(time.perf_counter()))
+            fresh_elapsed = time.perf_counter() - started
+            fresh_write_per_s = len(docs) / (written[-1] - started)
+
+            started = time.perf_counter()
+            index.reindex(docs, batch_size=256)  # starts from a copy of the live collection
             elapsed = time.perf_counter() - started
-            reindex_unchanged_per_s = len(docs) / elapsed
-            reindex_write_per_s = len(docs) / (written[-1] - started)
 
             started = time.perf_counter()
             refreshed = index.refresh(docs, batch_size=1024)
@@ -288,9 +294,11 @@ def run_bench(
         "index_sample": len(measured),
         "embed_workers": index.embed_workers,
         "embed_parallel": "processes" if index.embedding_pool() is not None else "threads",
-        "reindex_unchanged_per_s": round(reindex_unchanged_per_s, 1),
-        "reindex_unchanged_write_per_s": round(reindex_write_per_s, 1),
+        "reindex_unchanged_per_s": round(len(docs) / elapsed, 1),
         "reindex_unchanged_s": round(elapsed, 1),
+        "reindex_fresh_unchanged_per_s": round(len(docs) / fresh_elapsed, 1),
+        "reindex_fresh_unchanged_write_per_s": round(fresh_write_per_s, 1),
+        "reindex_fresh_unchanged_s": round(fresh_elapsed, 1),
         "refresh_unchanged_per_s": round(len(docs) / refresh_elapsed, 1),
         "refresh_unchanged_s": round(refresh_elapsed, 1),
         "refresh_written": refreshed.written,
@@ -334,6 +342,10 @@ def _time_queries(
     return {"p50": _percentile(samples, 50), "p95": _percentile(samples, 95)}
 
 
+#: The longest the queries during a build go on waiting for the build to finish its rounds (seconds).
+DURING_BUILD_MAX_S = 180.0
+
+
 def _time_queries_during_build(
     index: SearchIndex,
     settings: Settings,
@@ -342,29 +354,60 @@ def _time_queries_during_build(
     seed: int,
     progress: Callable[[str, int, int], None] | None,
 ) -> dict[str, object]:
-    """Hybrid latency on ``index`` while a thread of this process builds another index from texts never embedded.
+    """Hybrid latency on ``index`` while a thread of this process builds another index from texts never embedded,
+    and the pace of that build meanwhile.
 
     The build is a second kind in the same store, with the same settings (so the same worker threads and the
     same embedding-cache file); each round uses a new catalogue seed, so its cache stays cold.
     """
     stop = threading.Event()
     built = [0]
+    written = [0]  # documents of the round in progress written so far
 
     def build() -> None:
         with SearchIndex(settings, kind="benchbuild", store=index.store) as other:
             round_seed = seed
             while not stop.is_set():
                 round_seed += 1
-                other.reindex(itertools.islice(synthetic_catalogue(sample, seed=round_seed), sample), batch_size=256)
+                other.reindex(
+                    itertools.islice(synthetic_catalogue(sample, seed=round_seed), sample),
+                    batch_size=256,
+                    progress=lambda done, total: written.__setitem__(0, done),
+                )
                 built[0] += sample
+                written[0] = 0
 
     worker = threading.Thread(target=build, name="bench-build", daemon=True)
     worker.start()
     time.sleep(1.0)  # let the build reach its steady state
     try:
-        report = (lambda stage, d, t: progress("query during build", d, t)) if progress else None
-        timing = _time_queries(index, texts, "hybrid", report)
+        for text in texts[:10]:  # warm the engine
+            index.search(text, method="hybrid")
+        # Queries back to back: every text, then again (the query cache cleared before each pass, so every
+        # query embeds) until the build has finished two rounds since the first query, so that its pace
+        # meanwhile is measured over at least one whole round (it steps aside while a query runs).
+        samples: list[float] = []
+        rounds, before, started = built[0], built[0] + written[0], time.perf_counter()
+        while len(samples) < len(texts) or (
+            built[0] - rounds < 2 * sample and time.perf_counter() - started < DURING_BUILD_MAX_S
+        ):
+            if len(samples) % len(texts) == 0:
+                index.cache.clear_local()
+            t0 = time.perf_counter()
+            index.search(texts[len(samples) % len(texts)], method="hybrid")
+            samples.append((time.perf_counter() - t0) * 1000)
+            if progress:
+                progress("query during build", min(len(samples), len(texts)), len(texts))
+        elapsed = time.perf_counter() - started
+        build_per_s = (built[0] + written[0] - before) / elapsed
     finally:
         stop.set()
         worker.join()
-    return {"hybrid": timing, "build_rounds_done": built[0] // max(sample, 1)}
+    timing = {"p50": _percentile(samples, 50), "p95": _percentile(samples, 95)}
+    return {
+        "hybrid": timing,
+        "queries": len(samples),
+        "seconds": round(elapsed, 1),
+        "build_rounds_done": built[0] // max(sample, 1),
+        "build_per_s": round(build_per_s, 1),
+    }

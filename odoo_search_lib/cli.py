@@ -186,7 +186,9 @@ def cmd_index(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
             refreshed = index.refresh(report.documents, progress=progress, total=len(report.documents))
             collection = index.collection()
         else:
-            collection = index.reindex(report.documents, progress=progress, total=len(report.documents))
+            collection = index.reindex(
+                report.documents, progress=progress, total=len(report.documents), fresh=args.fresh
+            )
         progress.close()
         count = index.count()
     result: dict[str, object] = {
@@ -373,6 +375,18 @@ def cmd_bench(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
         )
         for method, values in result["query_ms"].items():
             print(f"query {method:<7} p50 {values['p50']:>6.2f} ms   p95 {values['p95']:>6.2f} ms", file=out)
+        during = result["query_ms_during_build"]
+        print(
+            f"query hybrid during a build  p50 {during['hybrid']['p50']:.2f} ms   p95 {during['hybrid']['p95']:.2f} ms"
+            f" (the build meanwhile: {during['build_per_s']:.0f} products/s)",
+            file=out,
+        )
+        print(
+            f"unchanged catalogue: rebuild {result['reindex_unchanged_per_s']:.0f}/s, fresh rebuild "
+            f"{result['reindex_fresh_unchanged_per_s']:.0f}/s, "
+            f"refresh in place {result['refresh_unchanged_per_s']:.0f}/s",
+            file=out,
+        )
         print(f"peak RSS: {result['peak_rss_mb']:.0f} MB", file=out)
     return result
 
@@ -413,6 +427,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="update the live index in place: write new and changed products only, delete missing ones "
         "(default: rebuild into a new collection)",
+    )
+    index.add_argument(
+        "--fresh",
+        action="store_true",
+        help="rebuild from an empty collection: encode and index every product again (default: start from a "
+        "copy of the live collection and write only what changed)",
     )
     _rules_cli.add_arguments(index, "index")
     index.set_defaults(func=cmd_index)

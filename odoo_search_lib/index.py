@@ -37,6 +37,7 @@ from .documents import check_document, dense_text, payload, sparse_text, typo_te
 from .embeddings import Embedder, fingerprint, make_embedder
 from .embeddings.parallel import POOL_MIN_TEXTS, EmbedderPool, default_workers, parallel_mode, shared_pool
 from .exceptions import IndexNotBuiltError, InvalidInputError, StoreError, StoreUnavailableError
+from .priority import step_aside
 from .search import HybridSearcher, parse_filters
 from .sparse import BM25Encoder, CharNgramEncoder
 from .store import Point, VectorStore, open_store
@@ -130,9 +131,12 @@ class SearchIndex:
         return name
 
     def _new_collection(self) -> str:
-        name = f"{self.alias}_{time.time_ns() // 1_000_000}_{uuid.uuid4().hex[:6]}"
+        name = self._collection_name()
         self.store.create_collection(name, self.embedder.dim)
         return name
+
+    def _collection_name(self) -> str:
+        return f"{self.alias}_{time.time_ns() // 1_000_000}_{uuid.uuid4().hex[:6]}"
 
     # -- writing -----------------------------------------------------------
 
@@ -175,6 +179,7 @@ class SearchIndex:
         empty = np.zeros(0, dtype=np.float32)
         points = []
         for doc, dense in zip(documents, dense_texts, strict=True):
+            step_aside()  # a search of this process goes first (see priority)
             payload = self.payload(doc)
             sparse, typo = self.sparse_text(doc), self.typo_text(doc)
             points.append(
@@ -238,15 +243,29 @@ class SearchIndex:
         batch_size: int = 128,
         progress: Progress | None = None,
         total: int | None = None,
+        fresh: bool = False,
     ) -> str:
         """Rebuild into a new collection, switch the alias, drop the old one; returns the new name.
 
-        If the build fails, the new collection is dropped and the live one is untouched.
+        The new collection starts as a copy of the live one when the store can copy it (the embedded
+        store can) and the live one is laid out as a new one would be: then only the documents whose
+        content changed are encoded and written, the ones missing from ``documents`` are removed, and
+        the HNSW graph of the others is kept, so an unchanged catalogue is rebuilt in seconds. With
+        ``fresh``, or after a change of quantization or of the library's layout, it starts empty and
+        everything is written and indexed again. If the build fails, the new collection is dropped and
+        the live one is untouched.
         """
         with self._writes:
-            name = self.begin_build()
+            name, copied = self._begin_build(reuse=not fresh)
             try:
+                seen: set[str] = set()  # the ids to keep: the copy also holds the documents deleted since
+                if copied and isinstance(documents, Sequence):  # a sequence's length picks the embedding processes
+                    seen.update(doc.id for doc in documents if isinstance(doc, Document))
+                elif copied:
+                    documents = _noting_ids(documents, seen)
                 self.write_build(name, documents, batch_size=batch_size, progress=progress, total=total)
+                if copied:
+                    self.prune_build(name, seen)
             except BaseException:
                 self.store.drop_collection(name)
                 raise
@@ -279,7 +298,11 @@ class SearchIndex:
         for batch in _batches(documents, batch_size):
             for document in batch:
                 check_document(document)
-            changed = [doc for doc in batch if stored.get(doc.id) != self.content_hash(doc)]
+            changed = []
+            for doc in batch:
+                step_aside()
+                if stored.get(doc.id) != self.content_hash(doc):
+                    changed.append(doc)
             seen.update(doc.id for doc in batch)
             if changed:
                 # Many changes in all (a new model, a changed setting) embed in the processes.
@@ -300,10 +323,23 @@ class SearchIndex:
 
     # -- rebuilding in steps -------------------------------------------------
 
-    def begin_build(self) -> str:
-        """Create an empty collection for a rebuild and return its name; searches keep the live one."""
+    def begin_build(self, *, reuse: bool = False) -> str:
+        """Create a collection for a rebuild and return its name; searches keep the live one.
+
+        It is empty, or with ``reuse`` a copy of the live collection when the store can copy it and the
+        live one is laid out as a new one would be (see :meth:`reindex`). :meth:`write_build` writes only
+        what a build does not already hold, so then call :meth:`prune_build` before :meth:`publish`.
+        """
+        return self._begin_build(reuse=reuse)[0]
+
+    def _begin_build(self, *, reuse: bool) -> tuple[str, bool]:
+        """:meth:`begin_build`, and whether the new collection is a copy of the live one."""
         with self._writes:
-            return self._new_collection()
+            live = self.store.get_alias(self.alias) if reuse else None
+            if live is None:
+                return self._new_collection(), False
+            name = self._collection_name()
+            return name, self.store.create_collection_from(live, name, self.embedder.dim)
 
     def write_build(
         self,
@@ -314,9 +350,34 @@ class SearchIndex:
         progress: Progress | None = None,
         total: int | None = None,
     ) -> int:
-        """Upsert documents into a build (idempotent: a chunk written twice is written once)."""
+        """Upsert into a build the documents it does not hold as they are (by :meth:`content_hash`: a chunk
+        written twice, or a document a copied build holds unchanged, is written once); returns how many
+        were written."""
         self._check_build(collection)
-        return self._write(lambda: collection, documents, batch_size, progress, total)
+
+        def changed(batch: list[Document]) -> list[Document]:
+            held = self.store.content_hashes_of(collection, [doc.id for doc in batch])
+            if not held:
+                return batch
+            kept = []
+            for doc in batch:
+                step_aside()  # hashing is the build's Python work too
+                if held.get(doc.id) != self.content_hash(doc):
+                    kept.append(doc)
+            return kept
+
+        return self._write(lambda: collection, documents, batch_size, progress, total, changed)
+
+    def prune_build(self, collection: str, keep: Iterable[str]) -> int:
+        """Remove from a build every document whose id is not in ``keep`` (a build copied from the live
+        collection holds the documents deleted since); returns how many were removed."""
+        self._check_build(collection)
+        keep = set(keep)
+        with self._writes:
+            stale = [doc_id for doc_id in self.store.content_hashes(collection) if doc_id not in keep]
+            if stale:
+                self.store.delete(collection, stale)
+            return len(stale)
 
     def delete_build(self, collection: str, doc_ids: Sequence[str]) -> None:
         """Remove documents from a build (an edit that deleted a product while the build runs)."""
@@ -371,51 +432,62 @@ class SearchIndex:
         batch_size: int,
         progress: Progress | None,
         total: int | None,
+        select: Callable[[list[Document]], list[Document]] | None = None,
     ) -> int:
-        """Encode each batch outside the write lock (embedding is the slow part: an edit must not wait
-        for a rebuild chunk's embedding), then store it under the lock, in the collection ``target()``
-        names at that moment (a publish may have switched the alias meanwhile).
+        """Encode each batch (what ``select`` keeps of it) outside the write lock (embedding is the slow
+        part: an edit must not wait for a rebuild chunk's embedding), then store it under the lock, in the
+        collection ``target()`` names at that moment (a publish may have switched the alias meanwhile).
 
         Pipelined: the next batch's embedding starts before this one is stored, so the embedders are
         not idle while this thread computes sparse vectors and upserts. A write of at least
         :data:`~odoo_search_lib.embeddings.parallel.POOL_MIN_TEXTS` documents (known from a sequence's
         length, or counted as an iterable goes) embeds in the process pool, when the index uses one."""
         known = len(documents) if isinstance(documents, Sequence) else 0
-        done = seen = 0
-        pending: _Encoding | None = None
+        seen = written = 0
+        pending: tuple[_Encoding, int] | None = None  # a batch being encoded, and the documents seen up to it
 
-        def store(encoding: _Encoding) -> None:
-            nonlocal done
+        def store(encoding: _Encoding, upto: int) -> None:
+            nonlocal written
             points = encoding.points()
             with self._writes:
                 self.store.upsert(target(), points)
-            done += len(points)
+            written += len(points)
             if progress is not None:
-                progress(done, total)
+                progress(upto, total)
 
         try:
             for batch in _batches(documents, batch_size):
                 seen += len(batch)
                 pool = self.embedding_pool() if max(known, seen) >= POOL_MIN_TEXTS else None
                 try:
-                    started = _Encoding(self, batch, pool)
+                    if select is not None:
+                        for document in batch:
+                            check_document(document)
+                        batch = select(batch)
+                    started = _Encoding(self, batch, pool) if batch else None
                 except BaseException:
                     if pending is not None:  # the batches before a bad document are written, as without the pipeline
-                        store(pending)
+                        store(*pending)
                     raise
+                if started is None:  # nothing to write: done once the batch before it is
+                    if pending is not None:
+                        pending = (pending[0], seen)
+                    elif progress is not None:
+                        progress(seen, total)
+                    continue
                 try:
                     if pending is not None:
-                        store(pending)
+                        store(*pending)
                 except BaseException:
                     started.close()
                     raise
-                pending = started
+                pending = (started, seen)
             if pending is not None:
-                store(pending)
+                store(*pending)
         finally:
             if pending is not None:
-                pending.close()
-        return done
+                pending[0].close()
+        return written
 
     # -- synonyms ----------------------------------------------------------
 
@@ -522,6 +594,14 @@ class _Encoding:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _noting_ids(documents: Iterable[Document], seen: set[str]) -> Iterator[Document]:
+    """``documents``, adding each id to ``seen`` as it goes."""
+    for document in documents:
+        if isinstance(document, Document):  # anything else fails the build's own check
+            seen.add(document.id)
+        yield document
 
 
 def _batches(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:

@@ -55,6 +55,7 @@ from .config import FUSIONS, SIGNALS, SearchSettings
 from .documents import MAX_ATTRIBUTE_CHARS, MAX_ATTRIBUTE_VALUES, attribute_text
 from .embeddings import Embedder, fingerprint
 from .exceptions import ConfigError, QueryError
+from .priority import searching
 from .sparse import BM25Encoder, CharNgramEncoder, SparseVector, term_id
 from .store.base import ScoredPoint, SignalQuery, VectorStore
 from .synonyms import Expansion, Synonyms
@@ -176,6 +177,18 @@ class HybridSearcher:
         min_confidence: float | None = None,
     ) -> SearchResult:
         """The best ``limit`` hits of ``query``; hits below ``min_confidence`` (0..1) are dropped."""
+        with searching():  # the builds of this process step aside meanwhile
+            return self._search(query, limit, method, filters, fusion, min_confidence)
+
+    def _search(
+        self,
+        query: str,
+        limit: int | None,
+        method: str,
+        filters: Filters | None,
+        fusion: str | None,
+        min_confidence: float | None,
+    ) -> SearchResult:
         started = time.perf_counter()
         text = self.clean_query(query)
         size = self.clean_limit(limit)

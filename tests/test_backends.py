@@ -6,6 +6,7 @@ with real vectors: random unit dense vectors and the library's own sparse encode
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
@@ -24,7 +25,7 @@ from odoo_search_lib.exceptions import ConfigError, StoreError, StoreLockedError
 from odoo_search_lib.sparse import BM25Encoder, CharNgramEncoder
 from odoo_search_lib.store import Point, ScoredPoint, SignalQuery, VectorStore, open_store, point_id
 from odoo_search_lib.store.base import SCROLL_PAGE
-from odoo_search_lib.store.edge import EdgeStore
+from odoo_search_lib.store.edge import OFFLOAD_MIN_POINTS, EdgeStore
 from odoo_search_lib.store.qdrant import QdrantStore
 from odoo_search_lib.text import Analyzer
 from odoo_search_lib.types import Document, Filters
@@ -741,3 +742,100 @@ def test_edge_aliases_are_written_durably(tmp_path: Path, monkeypatch: pytest.Mo
     assert not (tmp_path / "store" / "aliases.json.tmp").exists()
     with EdgeStore(tmp_path / "store") as reopened:
         assert reopened.get_alias("live") == "v1"
+
+
+def _few_points(count: int, dim: int = 16, seed: int = 3) -> list[Point]:
+    empty = BM25.encode_query("")
+    return [
+        Point(f"d{i}", vector, empty, empty, {"kind": "product"})
+        for i, vector in enumerate(unit_vectors(count, seed=seed, dim=dim))
+    ]
+
+
+def test_edge_copies_a_collection_whole_and_apart(tmp_path: Path) -> None:
+    points = _few_points(50)
+    with EdgeStore(tmp_path / "store") as store:
+        store.create_collection("a", 16)
+        store.upsert("a", points)
+        store.optimize("a")
+        assert store.create_collection_from("a", "b", 16) is True
+        assert store.count("b") == 50
+        queries = [SignalQuery("dense", points[7].dense, 5)]
+        assert [p.doc_id for p in store.query("b", queries)[0]] == [p.doc_id for p in store.query("a", queries)[0]]
+        store.delete("b", ["d7"])
+        store.upsert("b", _few_points(1, seed=9))  # d0, another vector
+        assert (store.count("a"), store.count("b")) == (50, 49)
+        assert store.query("a", queries)[0][0].doc_id == "d7"
+    (tmp_path / "store" / "copies" / "c").mkdir(parents=True)  # a copy a crash left half done
+    with EdgeStore(tmp_path / "store") as store:
+        assert not (tmp_path / "store" / "copies" / "c").exists()
+        assert store.list_collections() == ["a", "b"]
+        assert (store.count("a"), store.count("b")) == (50, 49)
+
+
+def test_edge_copies_only_a_collection_laid_out_as_a_new_one(tmp_path: Path) -> None:
+    with EdgeStore(tmp_path / "store", quantization="none") as store:
+        store.create_collection("float32", 16)
+        store.upsert("float32", _few_points(10))
+    with EdgeStore(tmp_path / "store") as store:  # int8 now
+        assert store.create_collection_from("float32", "b", 16) is False
+        assert store.count("b") == 0 and store.collection_exists("b")
+        store.create_collection("int8", 16)
+        store.upsert("int8", _few_points(10))
+        assert store.create_collection_from("int8", "wider", 32) is False, "another dimension"
+        assert store.count("wider") == 0
+
+
+def test_a_qdrant_server_collection_is_never_copied() -> None:
+    store = QdrantStore(":memory:")
+    try:
+        store.create_collection("a", 16)
+        store.upsert("a", _few_points(10))
+        assert store.create_collection_from("a", "b", 16) is False
+        assert store.count("b") == 0
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+def test_edge_optimises_a_big_build_in_a_child_process(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The engine keeps the GIL while it builds a graph: a build (no alias) of OFFLOAD_MIN_POINTS or more
+    is optimised in a child process; the live collection, which searches read, in this one."""
+    points = _few_points(OFFLOAD_MIN_POINTS)
+    with EdgeStore(tmp_path / "store") as store, caplog.at_level(logging.DEBUG, logger="odoo_search_lib.store.edge"):
+        store.create_collection("build", 16)
+        store.upsert("build", points)
+        store.optimize("build")
+        assert "optimised build in a child process" in caplog.text
+        assert store.count("build") == OFFLOAD_MIN_POINTS
+        queries = [SignalQuery("dense", points[11].dense, 3)]
+        assert store.query("build", queries)[0][0].doc_id == "d11"
+        store.upsert("build", _few_points(1, seed=8))  # writable again
+        store.set_alias("live", "build")
+        caplog.clear()
+        store.optimize("build")
+        assert "child process" not in caplog.text
+
+
+@pytest.mark.slow
+def test_edge_optimises_in_process_when_no_child_can_start(tmp_path: Path) -> None:
+    """A spawned child re-imports the host's main script; a host read from standard input has none,
+    so the child fails at once and the parent optimises the build itself, with a WARNING."""
+    script = f"""
+import numpy as np
+from odoo_search_lib.sparse import SparseVector
+from odoo_search_lib.store import Point
+from odoo_search_lib.store.edge import OFFLOAD_MIN_POINTS, EdgeStore
+empty = SparseVector(np.zeros(0, np.uint32), np.zeros(0, np.float32))
+rng = np.random.default_rng(1)
+with EdgeStore({str(tmp_path / "store")!r}) as store:
+    store.create_collection("build", 16)
+    store.upsert("build", [Point(f"d{{i}}", rng.random(16, dtype=np.float32), empty, empty, {{}})
+                           for i in range(OFFLOAD_MIN_POINTS)])
+    store.optimize("build")
+    print(store.count("build"))
+"""
+    done = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(OFFLOAD_MIN_POINTS)
+    assert "optimising build in a child process failed" in done.stderr

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from odoo_search_lib import Document, Filters, IndexNotBuiltError, InvalidInputError, Settings, StoreError
@@ -247,3 +248,83 @@ def test_an_edit_does_not_wait_for_a_build_chunk_being_embedded(tmp_path: Path) 
             chunk.join(10)
         assert "z2" in index.search("caneca rapida", limit=3).ids()
         assert index.store.count(build) == 1
+
+
+class RecordingEmbedder(HashingEmbedder):
+    """Remembers every document text it embedded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        self.texts.extend(texts)
+        return super().embed_documents(texts)
+
+
+def _uncached(tmp_path: Path, **store: str) -> Settings:
+    """Settings without the embedding cache: what is embedded shows what a rebuild wrote again."""
+    return Settings.from_dict(
+        {"tenant": "shop", "store": {"path": str(tmp_path / "store"), **store}, "embedding_cache": {"enabled": False}}
+    )
+
+
+def test_a_rebuild_starts_from_a_copy_of_the_live_collection_and_writes_only_what_changed(tmp_path: Path) -> None:
+    embedder = RecordingEmbedder()
+    with SearchIndex(_uncached(tmp_path), embedder=embedder) as index:
+        index.reindex(MINI_CATALOGUE)
+        before = index.search("camiseta algodão", limit=10).ids()
+        embedder.texts.clear()
+        new = index.reindex(MINI_CATALOGUE)
+        assert embedder.texts == [], "no cache: the copy kept every vector"
+        assert index.collection() == new and index.store.list_collections() == [new]
+        assert index.search("camiseta algodão", limit=10).ids() == before
+        changed = [
+            *(doc for doc in MINI_CATALOGUE if doc.id not in ("c1", "t1")),
+            dataclasses.replace(MINI_CATALOGUE[0], name="Regata Básica Preta"),  # c1 renamed
+            Document("z1", "Garrafa Térmica Inox", category="Casa > Cozinha", price=89.0),  # new; t1 is gone
+        ]
+        progress: list[int] = []
+        index.reindex(changed, batch_size=2, progress=lambda done, total: progress.append(done))
+        assert len(embedder.texts) == 2 and progress[-1] == 6
+        assert index.count() == 6
+        assert index.search("regata", limit=1).hits[0].id == "c1"
+        assert index.search("garrafa termica", limit=1).hits[0].id == "z1"
+        assert "t1" not in index.search("tenis corrida", limit=50).ids()
+        embedder.texts.clear()
+        index.reindex(changed, fresh=True)
+        assert len(embedder.texts) == 6, "fresh: everything again"
+
+
+def test_a_rebuild_after_a_change_of_quantization_starts_empty(tmp_path: Path) -> None:
+    with SearchIndex(_uncached(tmp_path, quantization="none"), embedder=HashingEmbedder()) as index:
+        index.reindex(MINI_CATALOGUE)
+    embedder = RecordingEmbedder()
+    with SearchIndex(_uncached(tmp_path), embedder=embedder) as index:
+        index.reindex(MINI_CATALOGUE)
+        assert len(embedder.texts) == 6, "an int8 collection is built, not copied from a float32 one"
+        embedder.texts.clear()
+        index.reindex(MINI_CATALOGUE)
+        assert embedder.texts == []
+
+
+@pytest.mark.parametrize("backend", ["edge", "qdrant"])
+def test_a_rebuild_in_steps_from_a_copy_needs_a_prune(tmp_path: Path, backend: str) -> None:
+    store = QdrantStore(":memory:") if backend == "qdrant" else None
+    settings = _uncached(tmp_path) if store is None else Settings(tenant="shop")
+    embedder = RecordingEmbedder()
+    with SearchIndex(settings, embedder=embedder, store=store) as index:
+        index.upsert(MINI_CATALOGUE)
+        embedder.texts.clear()
+        build = index.begin_build(reuse=True)
+        copied = backend == "edge"  # a Qdrant server's collections are not copied: the build starts empty
+        assert index.store.count(build) == (6 if copied else 0)
+        assert index.write_build(build, MINI_CATALOGUE[1:]) == (0 if copied else 5)
+        assert len(embedder.texts) == (0 if copied else 5)
+        assert index.prune_build(build, [doc.id for doc in MINI_CATALOGUE[1:]]) == (1 if copied else 0)
+        index.publish(build)
+        assert index.count() == 5 and MINI_CATALOGUE[0].id not in index.search("camiseta", limit=50).ids()
+        with pytest.raises(InvalidInputError):
+            index.prune_build("oss_other_collection", [])
+    if store is not None:
+        store.close()

@@ -42,7 +42,6 @@ from __future__ import annotations
 import atexit
 import logging
 import multiprocessing
-import multiprocessing.connection
 import os
 import pickle
 import sys
@@ -54,6 +53,7 @@ from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
 
 import numpy as np
 
+from .._child import detach
 from .base import Embedder, fingerprint
 
 __all__ = ["POOL_MIN_TEXTS", "EmbedderPool", "EmbeddingJob", "default_workers", "parallel_mode", "shared_pool"]
@@ -273,34 +273,9 @@ _worker_embedder: Embedder | None = None
 def _init_worker(payload: bytes, nice: int) -> None:
     """Lower the priority, lift the CPU-time limit a parent request set, watch the parent, load the model."""
     global _worker_embedder  # noqa: PLW0603 - one embedder per worker process
-    if nice > 0:
-        try:
-            os.nice(nice)
-        except OSError:  # a sandbox may forbid it
-            pass
-    try:
-        import resource  # noqa: PLC0415 - POSIX only
-
-        # Odoo's prefork workers set RLIMIT_CPU per request (limit_time_cpu); a child inherits it,
-        # and a pool that serves many builds would be killed by it.
-        _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
-        resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
-    except (ImportError, ValueError, OSError):
-        pass
-    threading.Thread(target=_exit_with_parent, name="odoo-search-parent-watch", daemon=True).start()
+    detach(nice)
     _worker_embedder = pickle.loads(payload)  # noqa: S301 - our own embedder, pickled by our parent
     _worker_embedder.embed_documents(["warm up"])  # the model loads once, before the first batch
-
-
-def _exit_with_parent() -> None:
-    """The pool's queues keep a worker waiting forever once its parent is gone: leave then. The parent's
-    end of the spawn pipe closes when it dies and when it replaces itself with ``exec`` (as Odoo's
-    threaded server does to restart), which a check of ``getppid()`` would miss."""
-    parent = multiprocessing.parent_process()
-    if parent is None:  # pragma: no cover - a pool worker always has one
-        return
-    multiprocessing.connection.wait([parent.sentinel])
-    os._exit(0)
 
 
 def _embed(texts: list[str]) -> np.ndarray:

@@ -207,6 +207,20 @@ class StoreBase:
         found = self.payloads(collection, [point_id(doc_id) for doc_id in doc_ids])
         return {payload["doc_id"]: payload for payload in found.values()}
 
+    def create_collection_from(self, source: str, name: str, dense_dim: int) -> bool:
+        """Create ``name`` as a copy of ``source`` and return ``True`` when the store can copy a collection and
+        ``source`` is laid out as :meth:`create_collection` would lay ``name`` out; else create it empty and
+        return ``False``. This backend cannot copy."""
+        self.create_collection(name, dense_dim)
+        return False
+
+    def content_hashes_of(self, collection: str, doc_ids: Sequence[str]) -> dict[str, str]:
+        """The ``content_hash`` payload ("" when it has none) of those of ``doc_ids`` that ``collection`` holds."""
+        return {
+            doc_id: digest if isinstance(digest := payload.get("content_hash"), str) else ""
+            for doc_id, payload in self.retrieve(collection, doc_ids).items()
+        }
+
     def content_hashes(self, collection: str) -> dict[str, str]:
         """Every document of ``collection`` with its ``content_hash`` payload ("" when it has none)."""
         found: dict[str, str] = {}
@@ -234,6 +248,10 @@ class VectorStore(Protocol):
         """Create an empty collection with the three named vectors and the payload indexes."""
         ...
 
+    def create_collection_from(self, source: str, name: str, dense_dim: int) -> bool:
+        """Create ``name`` as a copy of ``source`` (``True``) when it can, else empty (``False``)."""
+        ...
+
     def drop_collection(self, name: str) -> None:
         """Delete a collection and its data; unknown names are ignored."""
         ...
@@ -258,6 +276,10 @@ class VectorStore(Protocol):
 
     def retrieve(self, collection: str, doc_ids: Sequence[str]) -> dict[str, Mapping[str, JSONValue]]:
         """Payloads of the given documents that exist, keyed by document id."""
+        ...
+
+    def content_hashes_of(self, collection: str, doc_ids: Sequence[str]) -> dict[str, str]:
+        """The ``content_hash`` of those of ``doc_ids`` that ``collection`` holds."""
         ...
 
     def content_hashes(self, collection: str) -> dict[str, str]:

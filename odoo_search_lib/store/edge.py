@@ -5,6 +5,8 @@ Layout of a store directory::
     <path>/.lock               flock held while a process has the store open
     <path>/aliases.json        {"alias": "collection"}, replaced atomically
     <path>/collections/<name>/ one Qdrant Edge shard per collection
+    <path>/copies/<name>/      a collection being copied (create_collection_from), moved into
+                               collections/ when whole
 
 The store is single-process by design: a second process (an Odoo prefork
 worker, a second Odoo node, a CLI run) gets :class:`StoreLockedError` at once
@@ -15,17 +17,22 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
+import multiprocessing
 import os
 import re
 import shutil
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import qdrant_edge as qe
 
+from .._child import detach
 from ..exceptions import SearchLibError, StoreError, StoreLockedError
+from ..priority import step_aside
 from ..sparse import SparseVector
 from ..types import Filters, JSONValue
 from .base import (
@@ -43,11 +50,23 @@ from .base import (
     point_id,
 )
 
-__all__ = ["EdgeStore"]
+__all__ = ["OFFLOAD_MIN_POINTS", "OFFLOAD_NICE", "EdgeStore"]
+
+_logger = logging.getLogger(__name__)
+
+#: Builds of at least this many points are optimised in a child process (:meth:`EdgeStore.optimize`); below
+#: it the engine builds no HNSW graph and the optimisation takes milliseconds.
+OFFLOAD_MIN_POINTS = 4_000
+#: The child's priority below this process: searches and requests first.
+OFFLOAD_NICE = 10
 
 #: Dense queries search the int8 copies and re-score on the originals; a collection without them (made
 #: before them, or with store.quantization "none") ignores it.
 _RESCORED = qe.SearchParams(quantization=qe.QuantizationSearchParams(rescore=True, oversampling=OVERSAMPLING))
+
+#: Points per engine update. The engine keeps the GIL through an update (about 25 µs a point at 512
+#: dimensions), so a search in another thread of this process waits for one slice at most.
+_UPDATE_SLICE = 32
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$")
 _SCHEMA_TYPES = {
@@ -86,7 +105,10 @@ class EdgeStore(StoreBase):
         self._lock_file.truncate()
         self._lock_file.write(f"pid {os.getpid()}")
         self._lock_file.flush()
+        shutil.rmtree(self.path / "copies", ignore_errors=True)  # copies a crash left half done (no one else is here)
         self._shards: dict[str, qe.EdgeShard] = {}
+        self._away: dict[str, threading.Event] = {}  # collections a child process is optimising
+        self._write_locks: dict[str, threading.Lock] = {}
         self._mutex = threading.RLock()
         self._guard = _ReadWriteLock()
         # This process holds the store's lock, so its copy of the aliases is authoritative:
@@ -110,6 +132,8 @@ class EdgeStore(StoreBase):
         shard = self._shards.get(name)
         if shard is not None:
             return shard
+        while (away := self._away.get(name)) is not None:
+            away.wait()  # a child process is optimising it (optimize)
         with self._mutex:
             if name not in self._shards:
                 directory = self._dir(name)
@@ -155,6 +179,41 @@ class EdgeStore(StoreBase):
                 raise _translate(exc, directory) from exc
             self._shards[name] = shard
 
+    def create_collection_from(self, source: str, name: str, dense_dim: int) -> bool:
+        """Create ``name`` as a file copy of ``source`` (its points, vectors, payload indexes and HNSW graph) when
+        ``source`` has the configuration and payload indexes a new collection gets now (a changed quantization,
+        dimension or library layout gives an empty collection instead). Searches of ``source`` go on meanwhile;
+        its writes wait for the copy (about a second per 100,000 products)."""
+        self.create_collection(name, dense_dim)
+        try:
+            return self._copy(source, name)
+        except BaseException:
+            self.drop_collection(name)
+            raise
+
+    def _copy(self, source: str, name: str) -> bool:
+        source_dir, directory = self._dir(source), self._dir(name)
+        with self._writing(source), self._guard.shared(), _engine_errors(f"failed to copy {source!r}"):
+            original = self._shard(source)
+            config, indexes = _layout(source_dir, original)
+            new_config, new_indexes = _layout(directory, self._shards[name])
+            # the engine writes the defaults it resolved into a loaded shard's file: compare what a new one sets
+            if indexes != new_indexes or any(config.get(key) != value for key, value in new_config.items()):
+                return False
+            original.flush()  # the files hold every write so far; writes wait until the copy is done
+            partial = self.path / "copies" / name  # not a collection until it is whole (a crash leaves it here)
+            try:
+                shutil.copytree(source_dir, partial)
+                with self._mutex:
+                    self._shards.pop(name).close()
+                    shutil.rmtree(directory)
+                    partial.rename(directory)
+                    self._shards[name] = qe.EdgeShard.load(str(directory))
+            except BaseException:
+                shutil.rmtree(partial, ignore_errors=True)
+                raise
+        return True
+
     def drop_collection(self, name: str) -> None:
         self._check_open()
         directory = self._dir(name)
@@ -163,6 +222,7 @@ class EdgeStore(StoreBase):
             shard = self._shards.pop(name, None)
             if shard is not None:
                 shard.close()
+            self._write_locks.pop(name, None)
             shutil.rmtree(directory, ignore_errors=True)
             aliases = {alias: target for alias, target in self._aliases().items() if target != name}
             self._write_aliases(aliases)
@@ -223,35 +283,81 @@ class EdgeStore(StoreBase):
     # -- points ------------------------------------------------------------
 
     def upsert(self, collection: str, points: Sequence[Point]) -> None:
-        if not points:
-            return
-        with self._guard.shared(), _engine_errors("rejected an update"):
-            edge_points = [
-                qe.Point(
-                    id=point_id(point.doc_id),
-                    vector={
-                        "dense": point.dense.tolist(),
-                        "bm25": _sparse(point.bm25),
-                        "chars": _sparse(point.chars),
-                    },
-                    payload={**point.payload, "doc_id": point.doc_id},
+        """Write ``points`` in updates of :data:`_UPDATE_SLICE`: each is atomic, and an error leaves the
+        slices before it written (upserts are idempotent: write the batch again)."""
+        for start in range(0, len(points), _UPDATE_SLICE):
+            edge_points = []
+            for point in points[start : start + _UPDATE_SLICE]:
+                step_aside()  # a search of this process goes first (see priority)
+                edge_points.append(
+                    qe.Point(
+                        id=point_id(point.doc_id),
+                        vector={
+                            "dense": point.dense.tolist(),
+                            "bm25": _sparse(point.bm25),
+                            "chars": _sparse(point.chars),
+                        },
+                        payload={**point.payload, "doc_id": point.doc_id},
+                    )
                 )
-                for point in points
-            ]
-            self._shard(collection).update(qe.UpdateOperation.upsert_points(edge_points))
+            with self._writing(collection), self._guard.shared(), _engine_errors("rejected an update"):
+                self._shard(collection).update(qe.UpdateOperation.upsert_points(edge_points))
 
     def delete(self, collection: str, doc_ids: Sequence[str]) -> None:
         if doc_ids:
-            with self._guard.shared(), _engine_errors("rejected an update"):
+            with self._writing(collection), self._guard.shared(), _engine_errors("rejected an update"):
                 operation = qe.UpdateOperation.delete_points([point_id(doc_id) for doc_id in doc_ids])
                 self._shard(collection).update(operation)
 
     def optimize(self, collection: str) -> None:
-        """Build the HNSW and sparse indexes now (the embedded engine has no background optimizer)."""
+        """Build the HNSW and sparse indexes now (the embedded engine has no background optimizer).
+
+        The engine keeps the GIL while it builds an HNSW graph (about a minute at 100,000 products), which
+        would stop every other thread of this process: searches, and Odoo's requests. A collection of at
+        least :data:`OFFLOAD_MIN_POINTS` that no alias points at (a build) is therefore optimised in a
+        spawned child process, at ``nice`` +:data:`OFFLOAD_NICE`: the shard is closed here, optimised
+        there and loaded again; writes to it wait meanwhile. A live collection, which searches read, and
+        a small one are optimised here. If the child fails, this process optimises it, with a WARNING.
+        """
+        if collection not in self._alias_map.values() and self.count(collection) >= OFFLOAD_MIN_POINTS:
+            started = time.monotonic()
+            with self._offline(collection) as directory:
+                failure = _optimize_in_child(directory)
+            if failure is None:
+                _logger.debug("optimised %s in a child process in %.1f s", collection, time.monotonic() - started)
+                return
+            _logger.warning("optimising %s in a child process failed (%s): optimising it here", collection, failure)
         with self._guard.shared(), _engine_errors(f"failed to optimise {collection!r}"):
             shard = self._shard(collection)
             shard.optimize()
             shard.flush()
+
+    def _writing(self, collection: str) -> threading.Lock:
+        """The lock a write to ``collection`` holds, for a copy of it to see no write half done."""
+        with self._mutex:
+            return self._write_locks.setdefault(collection, threading.Lock())
+
+    @contextmanager
+    def _offline(self, collection: str) -> Iterator[str]:
+        """Close ``collection``'s shard here for another process to open its directory; it is loaded again on
+        its next use, which waits until this ends."""
+        directory = self._dir(collection)
+        back = threading.Event()
+        with self._mutex:
+            if collection in self._away:
+                raise StoreError(f"collection {collection!r} is already being optimised")
+            self._away[collection] = back
+        try:
+            with self._guard.exclusive(), self._mutex, _engine_errors(f"failed to close {collection!r}"):
+                shard = self._shards.pop(collection, None)
+                if shard is not None:
+                    shard.flush()
+                    shard.close()
+            yield str(directory)
+        finally:
+            with self._mutex:
+                del self._away[collection]
+            back.set()
 
     def count(self, collection: str, filters: Filters | None = None) -> int:
         with self._guard.shared(), _engine_errors("failed to count points"):
@@ -404,3 +510,33 @@ def _translate(exc: Exception, directory: Path) -> StoreError:
             "process only (use a Qdrant server for several)"
         )
     return StoreError(f"the embedded store failed at {directory}: {exc}")
+
+
+def _layout(directory: Path, shard: qe.EdgeShard) -> tuple[dict[str, object], list[tuple[str, str]]]:
+    """What a collection was made with: the engine's configuration file and the payload indexes."""
+    config = json.loads((directory / "edge_config.json").read_text())
+    indexes = sorted((field, str(info.data_type)) for field, info in shard.info().payload_schema.items())
+    return config, indexes
+
+
+def _optimize_in_child(directory: str) -> str | None:
+    """Optimise the shard in ``directory`` in a spawned process; ``None`` when done, else what went wrong."""
+    try:
+        child = multiprocessing.get_context("spawn").Process(
+            target=_optimize_shard, args=(directory, OFFLOAD_NICE), name="odoo-search-optimize", daemon=True
+        )
+        child.start()
+    except (OSError, RuntimeError) as exc:  # no process can be started (limits, a sandbox)
+        return str(exc)
+    child.join()
+    return None if child.exitcode == 0 else f"exit code {child.exitcode}"
+
+
+def _optimize_shard(directory: str, nice: int) -> None:  # in the child process
+    detach(nice)
+    shard = qe.EdgeShard.load(directory)
+    try:
+        shard.optimize()
+        shard.flush()
+    finally:
+        shard.close()

