@@ -9,7 +9,11 @@ times hybrid queries, query encoding included, while:
 - ``python_thread``: a thread of this process runs pure-Python work without a pause (BM25-encoding
   product texts in a loop), as a request rendering a page, the ORM reading records or a rebuild's
   own encoding does in a threaded Odoo server (``workers = 0``);
+- ``python_thread_stepping_aside``: the same thread, calling ``priority.step_aside()`` between two
+  texts as a build of this library does, so it sleeps while a query runs;
 - ``python_process``: the same work runs in another process.
+
+Beside each threaded mode, ``texts_per_s`` is the pace of that work meanwhile.
 
 A query releases and takes back the GIL at every NumPy and engine call (the default model's forward
 pass alone makes a hundred or more such calls); while another thread of the process computes in
@@ -42,17 +46,25 @@ from odoo_search_lib.bench import (
 from odoo_search_lib.config import StoreSettings
 from odoo_search_lib.documents import sparse_text
 from odoo_search_lib.index import SearchIndex
+from odoo_search_lib.priority import step_aside
 from odoo_search_lib.sparse import BM25Encoder
 from odoo_search_lib.text import Analyzer
 
 
-def python_work(stop: Callable[[], bool]) -> None:
-    """Pure-Python CPU work until ``stop()``: BM25 vectors of product texts."""
+def python_work(
+    stop: Callable[[], bool], step: Callable[[], None] | None = None, done: list[int] | None = None
+) -> None:
+    """Pure-Python CPU work until ``stop()``: BM25 vectors of product texts (``step()`` before each; the
+    count of texts encoded in ``done[0]``)."""
     encoder = BM25Encoder(Analyzer("pt"))
     texts = [sparse_text(doc) for doc in synthetic_catalogue(500, seed=99)]
     while not stop():
         for text in texts:
+            if step is not None:
+                step()
             encoder.encode_document(text)
+            if done is not None:
+                done[0] += 1
 
 
 def _work_in_process(stop: multiprocessing.synchronize.Event) -> None:
@@ -85,15 +97,18 @@ def main() -> None:
             index.search(query)
         result["idle"] = time_queries(index, queries)
 
-        stop = threading.Event()
-        worker = threading.Thread(target=python_work, args=(stop.is_set,), daemon=True)
-        worker.start()
-        time.sleep(1.0)
-        try:
-            result["python_thread"] = time_queries(index, queries)
-        finally:
-            stop.set()
-            worker.join()
+        for mode, step in (("python_thread", None), ("python_thread_stepping_aside", step_aside)):
+            stop, done = threading.Event(), [0]
+            worker = threading.Thread(target=python_work, args=(stop.is_set, step, done), daemon=True)
+            worker.start()
+            time.sleep(1.0)
+            try:
+                before, started = done[0], time.perf_counter()
+                result[mode] = time_queries(index, queries)
+                result[mode]["texts_per_s"] = round((done[0] - before) / (time.perf_counter() - started), 1)
+            finally:
+                stop.set()
+                worker.join()
 
         halt = multiprocessing.get_context("spawn").Event()
         other = multiprocessing.get_context("spawn").Process(target=_work_in_process, args=(halt,), daemon=True)

@@ -64,7 +64,7 @@ def _load(path: str, args: argparse.Namespace, on_error: str) -> RuleLoadReport:
 def cmd_index(args: argparse.Namespace, out: Any, settings: Any, progress: Any) -> dict[str, Any]:
     report = _load(args.file, args, args.on_error)
     with RuleIndex(settings, tz=args.tz) as index:
-        collection = index.reindex(report.rules, progress=progress, total=len(report.rules))
+        collection = index.reindex(report.rules, progress=progress, total=len(report.rules), fresh=args.fresh)
         progress.close()
         passages = index.count()
     if not args.json:

@@ -422,13 +422,14 @@ def build_parser() -> argparse.ArgumentParser:
         default="stop",
         help="on a bad line: stop before touching the store (default) or skip it",
     )
-    index.add_argument(
+    rebuild = index.add_mutually_exclusive_group()
+    rebuild.add_argument(
         "--refresh",
         action="store_true",
         help="update the live index in place: write new and changed products only, delete missing ones "
         "(default: rebuild into a new collection)",
     )
-    index.add_argument(
+    rebuild.add_argument(
         "--fresh",
         action="store_true",
         help="rebuild from an empty collection: encode and index every product again (default: start from a "

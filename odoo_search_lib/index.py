@@ -208,6 +208,7 @@ class SearchIndex:
         parts = (
             __version__,
             self.settings.language,
+            f"bm25 k1={self.bm25.k1} b={self.bm25.b} avg_len={self.bm25.avg_len}",  # they shape the stored vectors
             self._fingerprint,
             dense,
             sparse,
@@ -443,14 +444,17 @@ class SearchIndex:
         :data:`~odoo_search_lib.embeddings.parallel.POOL_MIN_TEXTS` documents (known from a sequence's
         length, or counted as an iterable goes) embeds in the process pool, when the index uses one."""
         known = len(documents) if isinstance(documents, Sequence) else 0
-        seen = written = 0
+        seen = selected = written = 0
         pending: tuple[_Encoding, int] | None = None  # a batch being encoded, and the documents seen up to it
 
         def store(encoding: _Encoding, upto: int) -> None:
             nonlocal written
             points = encoding.points()
-            with self._writes:
-                self.store.upsert(target(), points)
+            size = self.store.upsert_slice or len(points)
+            for start in range(0, len(points), size):
+                step_aside()  # between slices and outside the lock: an edit never waits for a build stepping aside
+                with self._writes:
+                    self.store.upsert(target(), points[start : start + size])
             written += len(points)
             if progress is not None:
                 progress(upto, total)
@@ -458,12 +462,17 @@ class SearchIndex:
         try:
             for batch in _batches(documents, batch_size):
                 seen += len(batch)
-                pool = self.embedding_pool() if max(known, seen) >= POOL_MIN_TEXTS else None
                 try:
+                    whole = True
                     if select is not None:
                         for document in batch:
                             check_document(document)
-                        batch = select(batch)
+                        kept = select(batch)
+                        whole, batch = len(kept) == len(batch), kept
+                    selected += len(batch)
+                    # the processes for a big write; of a filtered one, for what is left of it
+                    many = max(known, seen) if whole else selected
+                    pool = self.embedding_pool() if many >= POOL_MIN_TEXTS else None
                     started = _Encoding(self, batch, pool) if batch else None
                 except BaseException:
                     if pending is not None:  # the batches before a bad document are written, as without the pipeline

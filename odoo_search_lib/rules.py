@@ -544,9 +544,17 @@ class RuleIndex:
             raise InvalidInputError("delete() takes a list of rule ids, not one string")
         self.index.delete([_passage_id(str(rule_id), number) for rule_id in rule_ids for number in range(MAX_PASSAGES)])
 
-    def reindex(self, rules: Iterable[Rule], *, progress: Progress | None = None, total: int | None = None) -> str:
-        """Rebuild the tenant's rules from scratch (the alias switches when done); returns the collection."""
-        return self.index.reindex(self._documents(rules), progress=progress, total=total)
+    def reindex(
+        self,
+        rules: Iterable[Rule],
+        *,
+        progress: Progress | None = None,
+        total: int | None = None,
+        fresh: bool = False,
+    ) -> str:
+        """Rebuild the tenant's rules (the alias switches when done); returns the collection. As
+        :meth:`SearchIndex.reindex`: from a copy of the live collection, or with ``fresh`` from nothing."""
+        return self.index.reindex(self._documents(rules), progress=progress, total=total, fresh=fresh)
 
     def count(self) -> int:
         """Passages stored (a rule has one or more)."""

@@ -6,12 +6,14 @@ with real vectors: random unit dense vectors and the library's own sparse encode
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -771,6 +773,12 @@ def test_edge_copies_a_collection_whole_and_apart(tmp_path: Path) -> None:
         assert not (tmp_path / "store" / "copies" / "c").exists()
         assert store.list_collections() == ["a", "b"]
         assert (store.count("a"), store.count("b")) == (50, 49)
+        # loaded from disk, the engine's file holds the defaults it resolved: still copied
+        assert store.create_collection_from("b", "c", 16) is True
+        assert store.count("c") == 49
+    files = [f for f in (tmp_path / "store" / "collections" / "c").rglob("*") if f.is_file()]
+    on_disk, apparent = sum(f.stat().st_blocks * 512 for f in files), sum(f.stat().st_size for f in files)
+    assert on_disk < apparent / 4, "the engine's preallocated (sparse) files stay sparse in the copy"
 
 
 def test_edge_copies_only_a_collection_laid_out_as_a_new_one(tmp_path: Path) -> None:
@@ -815,6 +823,25 @@ def test_edge_optimises_a_big_build_in_a_child_process(tmp_path: Path, caplog: p
         caplog.clear()
         store.optimize("build")
         assert "child process" not in caplog.text
+
+
+@pytest.mark.slow
+def test_writes_to_a_build_wait_while_a_child_optimises_it(tmp_path: Path) -> None:
+    with EdgeStore(tmp_path / "store") as store:
+        store.create_collection("build", 16)
+        store.upsert("build", _few_points(OFFLOAD_MIN_POINTS))
+        optimising = threading.Thread(target=store.optimize, args=("build",))
+        optimising.start()
+        for _ in range(1000):  # until the shard is handed to the child
+            if "build" in store._away:
+                break
+            time.sleep(0.01)
+        assert "build" in store._away
+        store.upsert("build", [dataclasses.replace(_few_points(1, seed=4)[0], doc_id="late")])
+        optimising.join(120)
+        assert not optimising.is_alive()
+        assert store.count("build") == OFFLOAD_MIN_POINTS + 1
+        assert store.retrieve("build", ["late"])
 
 
 @pytest.mark.slow

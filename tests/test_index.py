@@ -96,6 +96,16 @@ def test_refresh_rewrites_everything_when_the_analysis_changes(tmp_path: Path) -
         assert index.refresh(MINI_CATALOGUE).written == 6, "other stemmer and stop words: other sparse vectors"
 
 
+def test_refresh_rewrites_everything_when_the_bm25_length_changes(tmp_path: Path) -> None:
+    with SearchIndex(_settings(tmp_path), embedder=HashingEmbedder()) as index:
+        index.refresh(MINI_CATALOGUE)
+    longer = Settings.from_dict(
+        {"tenant": "shop", "store": {"path": str(tmp_path / "store")}, "search": {"bm25_avg_len": 80}}
+    )
+    with SearchIndex(longer, embedder=HashingEmbedder()) as index:
+        assert index.refresh(MINI_CATALOGUE).written == 6, "other length normalisation: other BM25 vectors"
+
+
 def test_failed_reindex_leaves_the_live_index_untouched(index: SearchIndex) -> None:
     index.upsert(MINI_CATALOGUE)
     live = index.collection()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,18 +66,22 @@ def test_a_step_costs_nothing_without_a_search_and_never_waits_for_its_own_threa
 
 
 def test_a_search_that_never_ends_delays_a_build_but_never_stops_it() -> None:
-    steps = 0
+    """Each step waits at most ``limit``; once a thread has stepped aside for YIELD_BUDGET in all, it runs
+    RUN seconds without waiting. Without that share, 100 steps of 50 ms would take 5 s at the least."""
+    elapsed = 0.0
 
     def build() -> None:
-        nonlocal steps
+        nonlocal elapsed
+        started = time.monotonic()
         for _ in range(100):
-            step_aside()  # at most MAX_WAIT each, then a share of the time without waiting
-            steps += 1
+            step_aside(limit=0.05)
+        elapsed = time.monotonic() - started
 
     with _search_in_another_thread():
         thread = _in_thread(build)
         thread.join(60)
-        assert not thread.is_alive() and steps == 100
+        assert not thread.is_alive()
+    assert elapsed < 2.5, f"every step waited: {elapsed:.2f} s"
 
 
 def test_an_index_build_steps_aside_for_a_search(tmp_path: Path) -> None:

@@ -198,13 +198,20 @@ class StoreBase:
     #: Whether data calls accept an alias in place of a collection name (Qdrant servers resolve
     #: aliases atomically themselves, which saves a round trip per search).
     resolves_aliases = False
+    #: Points per upsert call that writers should not exceed (0: any number), see the embedded store.
+    upsert_slice = 0
 
-    def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, JSONValue]]:
+    def payloads(
+        self, collection: str, point_ids: Sequence[str], fields: Sequence[str] | None = None
+    ) -> dict[str, Mapping[str, JSONValue]]:
         raise NotImplementedError
 
-    def retrieve(self, collection: str, doc_ids: Sequence[str]) -> dict[str, Mapping[str, JSONValue]]:
-        """Payloads of the given documents that exist, keyed by document id."""
-        found = self.payloads(collection, [point_id(doc_id) for doc_id in doc_ids])
+    def retrieve(
+        self, collection: str, doc_ids: Sequence[str], fields: Sequence[str] | None = None
+    ) -> dict[str, Mapping[str, JSONValue]]:
+        """Payloads of the given documents that exist (only ``fields`` of them, if given), keyed by document id."""
+        wanted = None if fields is None else ["doc_id", *fields]
+        found = self.payloads(collection, [point_id(doc_id) for doc_id in doc_ids], wanted)
         return {payload["doc_id"]: payload for payload in found.values()}
 
     def create_collection_from(self, source: str, name: str, dense_dim: int) -> bool:
@@ -218,7 +225,7 @@ class StoreBase:
         """The ``content_hash`` payload ("" when it has none) of those of ``doc_ids`` that ``collection`` holds."""
         return {
             doc_id: digest if isinstance(digest := payload.get("content_hash"), str) else ""
-            for doc_id, payload in self.retrieve(collection, doc_ids).items()
+            for doc_id, payload in self.retrieve(collection, doc_ids, ["content_hash"]).items()
         }
 
     def content_hashes(self, collection: str) -> dict[str, str]:
@@ -243,6 +250,9 @@ class VectorStore(Protocol):
 
     backend: str
     resolves_aliases: bool
+    #: Points per :meth:`upsert` call a writer should not exceed (0: any number): the embedded engine keeps
+    #: the GIL through an update, and a search of the process waits for it.
+    upsert_slice: int
 
     def create_collection(self, name: str, dense_dim: int) -> None:
         """Create an empty collection with the three named vectors and the payload indexes."""
@@ -274,8 +284,10 @@ class VectorStore(Protocol):
 
     def count(self, collection: str, filters: Filters | None = None) -> int: ...
 
-    def retrieve(self, collection: str, doc_ids: Sequence[str]) -> dict[str, Mapping[str, JSONValue]]:
-        """Payloads of the given documents that exist, keyed by document id."""
+    def retrieve(
+        self, collection: str, doc_ids: Sequence[str], fields: Sequence[str] | None = None
+    ) -> dict[str, Mapping[str, JSONValue]]:
+        """Payloads of the given documents that exist (only ``fields`` of them, if given), keyed by document id."""
         ...
 
     def content_hashes_of(self, collection: str, doc_ids: Sequence[str]) -> dict[str, str]:
@@ -292,8 +304,10 @@ class VectorStore(Protocol):
         """Run the retrieval stages as one batch, ``filters`` inside each filtered stage; each list is best first."""
         ...
 
-    def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, JSONValue]]:
-        """Payloads of the given points that exist, keyed by point id."""
+    def payloads(
+        self, collection: str, point_ids: Sequence[str], fields: Sequence[str] | None = None
+    ) -> dict[str, Mapping[str, JSONValue]]:
+        """Payloads of the given points that exist (only ``fields`` of them, if given), keyed by point id."""
         ...
 
     def optimize(self, collection: str) -> None:

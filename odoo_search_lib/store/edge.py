@@ -15,6 +15,7 @@ instead of a corrupted directory. Point such deployments at a Qdrant server.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import logging
@@ -32,7 +33,6 @@ import qdrant_edge as qe
 
 from .._child import detach
 from ..exceptions import SearchLibError, StoreError, StoreLockedError
-from ..priority import step_aside
 from ..sparse import SparseVector
 from ..types import Filters, JSONValue
 from .base import (
@@ -50,7 +50,7 @@ from .base import (
     point_id,
 )
 
-__all__ = ["OFFLOAD_MIN_POINTS", "OFFLOAD_NICE", "EdgeStore"]
+__all__ = ["OFFLOAD_MIN_POINTS", "OFFLOAD_NICE", "UPDATE_SLICE", "EdgeStore"]
 
 _logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ _RESCORED = qe.SearchParams(quantization=qe.QuantizationSearchParams(rescore=Tru
 
 #: Points per engine update. The engine keeps the GIL through an update (about 25 µs a point at 512
 #: dimensions), so a search in another thread of this process waits for one slice at most.
-_UPDATE_SLICE = 32
+UPDATE_SLICE = 32
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$")
 _SCHEMA_TYPES = {
@@ -80,6 +80,7 @@ class EdgeStore(StoreBase):
     """A directory of embedded Qdrant shards, one per collection."""
 
     backend = "edge"
+    upsert_slice = UPDATE_SLICE
 
     def __init__(self, path: str | os.PathLike[str], *, quantization: str = "int8") -> None:
         check_quantization(quantization)
@@ -132,8 +133,7 @@ class EdgeStore(StoreBase):
         shard = self._shards.get(name)
         if shard is not None:
             return shard
-        while (away := self._away.get(name)) is not None:
-            away.wait()  # a child process is optimising it (optimize)
+        self._back(name)
         with self._mutex:
             if name not in self._shards:
                 directory = self._dir(name)
@@ -144,6 +144,12 @@ class EdgeStore(StoreBase):
                 except Exception as exc:  # the binding raises plain Exception
                     raise _translate(exc, directory) from exc
             return self._shards[name]
+
+    def _back(self, name: str) -> None:
+        """Wait while a child process optimises ``name`` (:meth:`optimize`). Callers wait here before they
+        take the store's guard, so that a long wait never holds it (:meth:`_shard` waits too, as a last resort)."""
+        while (away := self._away.get(name)) is not None:
+            away.wait()
 
     def create_collection(self, name: str, dense_dim: int) -> None:
         self._check_open()
@@ -193,18 +199,22 @@ class EdgeStore(StoreBase):
 
     def _copy(self, source: str, name: str) -> bool:
         source_dir, directory = self._dir(source), self._dir(name)
-        with self._writing(source), self._guard.shared(), _engine_errors(f"failed to copy {source!r}"):
-            original = self._shard(source)
-            config, indexes = _layout(source_dir, original)
-            new_config, new_indexes = _layout(directory, self._shards[name])
-            # the engine writes the defaults it resolved into a loaded shard's file: compare what a new one sets
-            if indexes != new_indexes or any(config.get(key) != value for key, value in new_config.items()):
-                return False
-            original.flush()  # the files hold every write so far; writes wait until the copy is done
+        self._back(source)
+        with self._writing(source):  # writes to the source wait until its files are copied
+            with self._guard.shared(), _engine_errors(f"failed to copy {source!r}"):
+                original = self._shard(source)
+                made, new = _layout(source_dir, original), _layout(directory, self._shards[name])
+                # the engine writes the defaults it resolved into a loaded shard's file: compare what a new one sets
+                if made is None or new is None or made[1] != new[1]:
+                    return False
+                if any(made[0].get(key) != value for key, value in new[0].items()):
+                    return False
+                original.flush()  # the files hold every write so far
             partial = self.path / "copies" / name  # not a collection until it is whole (a crash leaves it here)
             try:
-                shutil.copytree(source_dir, partial)
-                with self._mutex:
+                # No guard meanwhile: searches and other collections go on; a drop of the source waits (_writing).
+                shutil.copytree(source_dir, partial, copy_function=_copy_file)
+                with self._mutex, _engine_errors(f"failed to open the copy of {source!r}"):
                     self._shards.pop(name).close()
                     shutil.rmtree(directory)
                     partial.rename(directory)
@@ -217,8 +227,9 @@ class EdgeStore(StoreBase):
     def drop_collection(self, name: str) -> None:
         self._check_open()
         directory = self._dir(name)
-        # Exclusive: a search or update still running on this shard finishes first.
-        with self._guard.exclusive(), self._mutex:
+        self._back(name)
+        # Its writes, a copy of it and a child optimising it finish first; then, exclusive, any search.
+        with self._writing(name), self._guard.exclusive(), self._mutex:
             shard = self._shards.pop(name, None)
             if shard is not None:
                 shard.close()
@@ -274,32 +285,32 @@ class EdgeStore(StoreBase):
         self._check_open()
         if not self.collection_exists(collection):
             raise StoreError(f"cannot point alias {alias!r} at missing collection {collection!r}")
-        with self._guard.shared(), self._mutex:
-            self._shard(collection).flush()
-            aliases = self._aliases()
-            aliases[alias] = collection
-            self._write_aliases(aliases)
+        self._back(collection)
+        with self._guard.shared():
+            self._shard(collection).flush()  # before the mutex: loading a shard takes it
+            with self._mutex:
+                aliases = self._aliases()
+                aliases[alias] = collection
+                self._write_aliases(aliases)
 
     # -- points ------------------------------------------------------------
 
     def upsert(self, collection: str, points: Sequence[Point]) -> None:
-        """Write ``points`` in updates of :data:`_UPDATE_SLICE`: each is atomic, and an error leaves the
+        """Write ``points`` in updates of :data:`UPDATE_SLICE`: each is atomic, and an error leaves the
         slices before it written (upserts are idempotent: write the batch again)."""
-        for start in range(0, len(points), _UPDATE_SLICE):
-            edge_points = []
-            for point in points[start : start + _UPDATE_SLICE]:
-                step_aside()  # a search of this process goes first (see priority)
-                edge_points.append(
-                    qe.Point(
-                        id=point_id(point.doc_id),
-                        vector={
-                            "dense": point.dense.tolist(),
-                            "bm25": _sparse(point.bm25),
-                            "chars": _sparse(point.chars),
-                        },
-                        payload={**point.payload, "doc_id": point.doc_id},
-                    )
+        for start in range(0, len(points), UPDATE_SLICE):
+            edge_points = [
+                qe.Point(
+                    id=point_id(point.doc_id),
+                    vector={
+                        "dense": point.dense.tolist(),
+                        "bm25": _sparse(point.bm25),
+                        "chars": _sparse(point.chars),
+                    },
+                    payload={**point.payload, "doc_id": point.doc_id},
                 )
+                for point in points[start : start + UPDATE_SLICE]
+            ]
             with self._writing(collection), self._guard.shared(), _engine_errors("rejected an update"):
                 self._shard(collection).update(qe.UpdateOperation.upsert_points(edge_points))
 
@@ -327,7 +338,8 @@ class EdgeStore(StoreBase):
                 _logger.debug("optimised %s in a child process in %.1f s", collection, time.monotonic() - started)
                 return
             _logger.warning("optimising %s in a child process failed (%s): optimising it here", collection, failure)
-        with self._guard.shared(), _engine_errors(f"failed to optimise {collection!r}"):
+        self._back(collection)
+        with self._writing(collection), self._guard.shared(), _engine_errors(f"failed to optimise {collection!r}"):
             shard = self._shard(collection)
             shard.optimize()
             shard.flush()
@@ -339,27 +351,33 @@ class EdgeStore(StoreBase):
 
     @contextmanager
     def _offline(self, collection: str) -> Iterator[str]:
-        """Close ``collection``'s shard here for another process to open its directory; it is loaded again on
-        its next use, which waits until this ends."""
+        """Close ``collection``'s shard here for another process to open its directory. Its writes wait
+        meanwhile (its write lock is held), its readers too (:meth:`_back`); it is loaded again on next use."""
         directory = self._dir(collection)
         back = threading.Event()
-        with self._mutex:
-            if collection in self._away:
-                raise StoreError(f"collection {collection!r} is already being optimised")
-            self._away[collection] = back
-        try:
-            with self._guard.exclusive(), self._mutex, _engine_errors(f"failed to close {collection!r}"):
-                shard = self._shards.pop(collection, None)
-                if shard is not None:
-                    shard.flush()
-                    shard.close()
-            yield str(directory)
-        finally:
+        with self._writing(collection):
             with self._mutex:
-                del self._away[collection]
-            back.set()
+                if collection in self._away:
+                    raise StoreError(f"collection {collection!r} is already being optimised")
+                self._away[collection] = back
+            try:
+                with self._guard.shared(), _engine_errors(f"failed to flush {collection!r}"):
+                    loaded = self._shards.get(collection)  # not _shard(): that would wait for this very optimise
+                    if loaded is not None:
+                        loaded.flush()
+                # exclusive only to close it: a search or read still using it finishes first
+                with self._guard.exclusive(), self._mutex, _engine_errors(f"failed to close {collection!r}"):
+                    shard = self._shards.pop(collection, None)
+                    if shard is not None:
+                        shard.close()
+                yield str(directory)
+            finally:
+                with self._mutex:
+                    del self._away[collection]
+                back.set()
 
     def count(self, collection: str, filters: Filters | None = None) -> int:
+        self._back(collection)
         with self._guard.shared(), _engine_errors("failed to count points"):
             request = qe.CountRequest(filter=_filter(filter_conditions(filters)), exact=True)
             return self._shard(collection).count(request)
@@ -367,6 +385,7 @@ class EdgeStore(StoreBase):
     def _scroll_fields(self, collection: str, fields: list[str]) -> Iterator[list[Mapping[str, JSONValue]]]:
         offset = None
         while True:
+            self._back(collection)
             with self._guard.shared(), _engine_errors("failed to scroll points"):
                 request = qe.ScrollRequest(offset=offset, limit=SCROLL_PAGE, with_payload=fields, with_vector=False)
                 records, offset = self._shard(collection).scroll(request)
@@ -374,16 +393,21 @@ class EdgeStore(StoreBase):
             if offset is None:
                 return
 
-    def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, JSONValue]]:
+    def payloads(
+        self, collection: str, point_ids: Sequence[str], fields: Sequence[str] | None = None
+    ) -> dict[str, Mapping[str, JSONValue]]:
         if not point_ids:
             return {}
+        self._back(collection)
         with self._guard.shared(), _engine_errors("failed to retrieve points"):
-            records = self._shard(collection).retrieve(list(point_ids), with_payload=True, with_vector=False)
+            wanted = True if fields is None else list(fields)
+            records = self._shard(collection).retrieve(list(point_ids), with_payload=wanted, with_vector=False)
         return {str(record.id): record.payload for record in records if record.payload}
 
     def query(
         self, collection: str, queries: Sequence[SignalQuery], filters: Filters | None = None
     ) -> list[list[ScoredPoint]]:
+        self._back(collection)
         with self._guard.shared(), _engine_errors("failed a query"):
             edge_filter = _filter(filter_conditions(filters))
             requests = []
@@ -404,6 +428,8 @@ class EdgeStore(StoreBase):
     def close(self) -> None:
         if self._closed:
             return
+        for away in list(self._away.values()):  # a child optimising a collection writes in this store
+            away.wait()
         with self._guard.exclusive(), self._mutex:
             for shard in self._shards.values():
                 shard.close()
@@ -512,11 +538,50 @@ def _translate(exc: Exception, directory: Path) -> StoreError:
     return StoreError(f"the embedded store failed at {directory}: {exc}")
 
 
-def _layout(directory: Path, shard: qe.EdgeShard) -> tuple[dict[str, object], list[tuple[str, str]]]:
-    """What a collection was made with: the engine's configuration file and the payload indexes."""
-    config = json.loads((directory / "edge_config.json").read_text())
+def _layout(directory: Path, shard: qe.EdgeShard) -> tuple[dict[str, object], list[tuple[str, str]]] | None:
+    """What a collection was made with: the engine's configuration file and the payload indexes (``None`` if
+    the file cannot be read: then the collection is not copied)."""
+    try:
+        config = json.loads((directory / "edge_config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(config, dict):
+        return None
     indexes = sorted((field, str(info.data_type)) for field, info in shard.info().payload_schema.items())
     return config, indexes
+
+
+def _copy_file(source: str, target: str) -> str:
+    """``shutil.copytree``'s copy function, keeping the holes of sparse files: the engine preallocates its
+    pages and WAL segments as sparse files (32 MiB each), which a plain copy writes out in full (a
+    2,000-product collection took 17 times its disk space). No package copies sparse files; the standard
+    library has the system calls (Linux), and elsewhere this is a plain copy."""
+    if not hasattr(os, "SEEK_DATA") or not hasattr(os, "copy_file_range"):
+        return shutil.copy2(source, target)
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        size = os.fstat(src.fileno()).st_size
+        dst.truncate(size)
+        offset = 0
+        try:
+            while offset < size:
+                try:
+                    data = os.lseek(src.fileno(), offset, os.SEEK_DATA)
+                except OSError as exc:
+                    if exc.errno == errno.ENXIO:  # only a hole is left
+                        break
+                    raise
+                offset = os.lseek(src.fileno(), data, os.SEEK_HOLE)
+                while data < offset:
+                    copied = os.copy_file_range(src.fileno(), dst.fileno(), offset - data, data, data)
+                    if copied == 0:
+                        raise OSError(errno.EIO, f"{source} ended while being copied")
+                    data += copied
+        except OSError as exc:
+            if exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.EXDEV, errno.EOPNOTSUPP):
+                raise
+            return shutil.copy2(source, target)  # a file system without these calls
+    shutil.copystat(source, target)
+    return target
 
 
 def _optimize_in_child(directory: str) -> str | None:
@@ -526,13 +591,15 @@ def _optimize_in_child(directory: str) -> str | None:
             target=_optimize_shard, args=(directory, OFFLOAD_NICE), name="odoo-search-optimize", daemon=True
         )
         child.start()
-    except (OSError, RuntimeError) as exc:  # no process can be started (limits, a sandbox)
-        return str(exc)
+    except (OSError, RuntimeError, AssertionError) as exc:  # limits, a sandbox, a daemonic caller
+        return str(exc) or type(exc).__name__
     child.join()
     return None if child.exitcode == 0 else f"exit code {child.exitcode}"
 
 
 def _optimize_shard(directory: str, nice: int) -> None:  # in the child process
+    # detach()'s watch on the parent cannot run while the engine holds the GIL: a child whose parent
+    # died finishes this optimisation (up to about a minute), then leaves.
     detach(nice)
     shard = qe.EdgeShard.load(directory)
     try:

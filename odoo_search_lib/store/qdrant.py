@@ -192,11 +192,17 @@ class QdrantStore(StoreBase):
             if offset is None:
                 return
 
-    def payloads(self, collection: str, point_ids: Sequence[str]) -> dict[str, Mapping[str, JSONValue]]:
+    def payloads(
+        self, collection: str, point_ids: Sequence[str], fields: Sequence[str] | None = None
+    ) -> dict[str, Mapping[str, JSONValue]]:
         if not point_ids:
             return {}
         records = self._call(
-            "retrieve points", self._client.retrieve, collection_name=collection, ids=list(point_ids), with_payload=True
+            "retrieve points",
+            self._client.retrieve,
+            collection_name=collection,
+            ids=list(point_ids),
+            with_payload=True if fields is None else list(fields),
         )
         return {str(record.id): record.payload for record in records if record.payload}
 

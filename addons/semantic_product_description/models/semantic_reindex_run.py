@@ -3,8 +3,8 @@
 """A catalogue rebuild: chunks that each commit in their own job, then one publish.
 
 ``_job_start`` creates the build collection (on the embedded store, a copy of
-the live one: then chunks write only the products whose content changed, and
-the publish removes the ones that are gone) and queues one ``_job_build_chunk``
+the live one, less the documents of records it does not read: then chunks write
+only the products whose content changed) and queues one ``_job_build_chunk``
 per slice of records plus ``_job_publish``, which runs when every chunk is
 done. Chunks are idempotent upserts, so a chunk interrupted by a crash or a
 restart is simply run again (``semantic.search.service._cron_requeue_interrupted``),
@@ -119,8 +119,13 @@ class SemanticReindexRun(models.Model):
         service = self.env["semantic.search.service"]
         ids = service._rebuild_ids(self.kind)
         with service._retry_on_outage():
+            index = service._get_index(self.kind)
             # a copy of the live collection where the store can copy it: chunks then write only what changed
-            collection = service._get_index(self.kind).begin_build(reuse=True)
+            collection = index.begin_build(reuse=True)
+            # The copy may hold documents of records this rebuild does not read (deleted since, or never
+            # synced out): dropped now, against the ids the chunks read. Records created after these ids
+            # were read reach the build through their sync job or the publish's catch-up.
+            pruned = index.prune_build(collection, [service._product_doc_id(res_id) for res_id in ids])
         chunks = list(split_every(CHUNK_SIZE, ids, list))
         self.write(
             {
@@ -143,8 +148,14 @@ class SemanticReindexRun(models.Model):
             self.graph_uuid = delayables[0]._generated_job.graph_uuid
         else:
             publish.delay()
-        _logger.info("Semantic search rebuild %s: %s records in %s chunks", self.id, len(ids), len(chunks))
-        return f"{len(ids)} records in {len(chunks)} chunks into {collection}"
+        _logger.info(
+            "Semantic search rebuild %s: %s records in %s chunks (%s stale documents dropped from the copy)",
+            self.id,
+            len(ids),
+            len(chunks),
+            pruned,
+        )
+        return f"{len(ids)} records in {len(chunks)} chunks into {collection} ({pruned} stale documents dropped)"
 
     def _job_build_chunk(self, ids):
         """Write one chunk of records into the build (idempotent: safe to run again)."""
@@ -165,23 +176,18 @@ class SemanticReindexRun(models.Model):
         edited = service._edited_since(self.kind, self.started_at - timedelta(minutes=CATCH_UP_MARGIN_MINUTES))
         if edited:
             service._write_build(self.kind, self.collection, edited)
-        keep = [service._product_doc_id(res_id) for res_id in service._rebuild_ids(self.kind)]
         with service._retry_on_outage():
             index = service._get_index(self.kind)
-            # a build copied from the live collection still holds what was deleted before it started
-            pruned = index.prune_build(self.collection, keep)
             index.publish(self.collection)
             dropped = index.gc()
         self.write({"state": "published", "published_at": fields.Datetime.now(), "caught_up": len(edited)})
         _logger.info(
-            "Semantic search rebuild %s published (%s edits caught up, %s stale documents removed, "
-            "%s abandoned builds dropped)",
+            "Semantic search rebuild %s published (%s edits caught up, %s abandoned builds dropped)",
             self.id,
             len(edited),
-            pruned,
             len(dropped),
         )
-        return f"published {self.collection} ({pruned} stale documents removed)"
+        return f"published {self.collection}"
 
     # ------------------------------------------------------------------
     # Actions

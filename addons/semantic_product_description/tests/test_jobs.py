@@ -361,6 +361,16 @@ class TestSemanticJobs(SemanticSearchTestMixin, TransactionCase):
         for product in products:
             self.assertIn(product.id, self._found_ids(product.name.lower()))
 
+    def test_a_product_created_during_a_rebuild_is_published(self):
+        self._create_product("Potoroo Bowl")
+        self._run_jobs()
+        run = self._rebuild()
+        self._run_jobs_only(self._semantic_jobs(method_name="_job_start"))  # the copy is made and pruned here
+        created = self._create_product("Potoroo Mug")  # not among the ids the rebuild reads
+        self._run_jobs()
+        self.assertEqual(run.state, "published")
+        self.assertIn(created.id, self._found_ids("potoroo mug"))
+
     def test_searches_use_the_live_index_until_publish(self):
         product = self._create_product("Jabiru Pot")
         self._run_jobs()
