@@ -189,7 +189,7 @@ class EdgeStore(StoreBase):
         """Create ``name`` as a file copy of ``source`` (its points, vectors, payload indexes and HNSW graph) when
         ``source`` has the configuration and payload indexes a new collection gets now (a changed quantization,
         dimension or library layout gives an empty collection instead). Searches of ``source`` go on meanwhile;
-        its writes wait for the copy (about a second per 100,000 products)."""
+        its writes wait for the copy."""
         self.create_collection(name, dense_dim)
         try:
             return self._copy(source, name)
