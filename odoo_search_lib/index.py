@@ -75,10 +75,18 @@ class SearchIndex:
         self.settings = settings
         self.kind = kind
         self.embedder = embedder or make_embedder(settings.embedder)
-        self._fingerprint = fingerprint(self.embedder)  # in every content hash
+        self._fingerprint = fingerprint(self.embedder)
         analyzer = Analyzer(settings.language)
         self.bm25 = BM25Encoder(analyzer, avg_len=settings.search.bm25_avg_len)
         self.chars = CharNgramEncoder(analyzer)
+        # What every content hash starts with: the library, the analysis and BM25's parameters (they shape
+        # the stored sparse vectors) and the embedding model.
+        self._hash_prefix = (
+            __version__,
+            settings.language,
+            f"bm25 k1={self.bm25.k1} b={self.bm25.b} avg_len={self.bm25.avg_len}",
+            self._fingerprint,
+        )
         # Repeated queries (chat customers ask the same things) skip the embedder; with a Redis URL
         # every worker of the tenant shares the vectors. Built before the store, so a bad cache
         # setting never leaves an embedded store locked.
@@ -206,10 +214,7 @@ class SearchIndex:
 
     def _digest(self, dense: str, sparse: str, typo: str, payload: Mapping[str, JSONValue]) -> str:
         parts = (
-            __version__,
-            self.settings.language,
-            f"bm25 k1={self.bm25.k1} b={self.bm25.b} avg_len={self.bm25.avg_len}",  # they shape the stored vectors
-            self._fingerprint,
+            *self._hash_prefix,
             dense,
             sparse,
             typo,
@@ -299,19 +304,14 @@ class SearchIndex:
         for batch in _batches(documents, batch_size):
             for document in batch:
                 check_document(document)
-            changed = []
-            for doc in batch:
-                step_aside()
-                if stored.get(doc.id) != self.content_hash(doc):
-                    changed.append(doc)
+            changed = self._changed(batch, stored)
             seen.update(doc.id for doc in batch)
             if changed:
                 # Many changes in all (a new model, a changed setting) embed in the processes.
                 pool = self.embedding_pool() if written + len(changed) >= POOL_MIN_TEXTS else None
                 with _Encoding(self, changed, pool) as encoding:
                     points = encoding.points()
-                with self._writes:
-                    self.store.upsert(live, points)
+                self._store_points(lambda: live, points)
             written += len(changed)
             unchanged += len(batch) - len(changed)
             if progress is not None:
@@ -358,14 +358,7 @@ class SearchIndex:
 
         def changed(batch: list[Document]) -> list[Document]:
             held = self.store.content_hashes_of(collection, [doc.id for doc in batch])
-            if not held:
-                return batch
-            kept = []
-            for doc in batch:
-                step_aside()  # hashing is the build's Python work too
-                if held.get(doc.id) != self.content_hash(doc):
-                    kept.append(doc)
-            return kept
+            return self._changed(batch, held) if held else batch
 
         return self._write(lambda: collection, documents, batch_size, progress, total, changed)
 
@@ -426,6 +419,24 @@ class SearchIndex:
         if not self.store.collection_exists(collection):
             raise StoreError(f"the build collection {collection!r} does not exist (dropped or never created)")
 
+    def _changed(self, batch: Sequence[Document], held: Mapping[str, str]) -> list[Document]:
+        """The checked documents of ``batch`` whose :meth:`content_hash` is not the one ``held`` has for them."""
+        changed = []
+        for doc in batch:
+            step_aside()  # hashing is a build's Python work too
+            if held.get(doc.id) != self.content_hash(doc):
+                changed.append(doc)
+        return changed
+
+    def _store_points(self, target: Callable[[], str], points: Sequence[Point]) -> None:
+        """Upsert ``points`` into the collection ``target()`` names, in the store's slices, stepping aside for
+        searches between them outside the write lock: an edit never waits for a build that steps aside."""
+        size = self.store.upsert_slice or len(points)
+        for start in range(0, len(points), size):
+            step_aside()
+            with self._writes:
+                self.store.upsert(target(), points[start : start + size])
+
     def _write(
         self,
         target: Callable[[], str],
@@ -450,11 +461,7 @@ class SearchIndex:
         def store(encoding: _Encoding, upto: int) -> None:
             nonlocal written
             points = encoding.points()
-            size = self.store.upsert_slice or len(points)
-            for start in range(0, len(points), size):
-                step_aside()  # between slices and outside the lock: an edit never waits for a build stepping aside
-                with self._writes:
-                    self.store.upsert(target(), points[start : start + size])
+            self._store_points(target, points)
             written += len(points)
             if progress is not None:
                 progress(upto, total)

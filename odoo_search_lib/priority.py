@@ -4,8 +4,9 @@ CPython runs one thread's Python at a time (the GIL). A search gives the GIL up 
 call and at every NumPy call of the query's embedding, a hundred times or more per hybrid query,
 and each time a build thread of the same process (a rebuild in an Odoo job thread, the bench's
 second index) takes it and keeps it until CPython's switch interval (5 ms) makes it let go. The
-search then waits a few milliseconds per call: a hybrid query that takes 7 ms alone took over
-100 ms beside a busy Python thread (``bench/gil_contention.py``).
+search then waits a few milliseconds per call: at 20,000 products a hybrid query that took 9 ms
+alone took 114 ms beside a busy Python thread, and 9 ms again when that thread stepped aside
+(``bench/gil_contention.py``, ``bench/results/gil_contention_20k_v2.json``).
 
 So searches announce themselves (:func:`searching`), and the loops of a build call
 :func:`step_aside` between small units of work (a document's sparse vectors, a few points'

@@ -384,6 +384,7 @@ def test_eval_and_demo_never_touch_a_configured_qdrant_server(
         ["index", "--json", "--on-error", "maybe", "x.jsonl"],
         ["--json", "nope"],
         ["demo", "--json", "--limit", "x"],
+        ["index", "--json", "--store", "s", "--refresh", "--fresh", "x.jsonl"],  # in place, or a new collection
     ],
 )
 def test_json_usage_errors_are_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:

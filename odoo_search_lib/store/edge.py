@@ -64,8 +64,8 @@ OFFLOAD_NICE = 10
 #: before them, or with store.quantization "none") ignores it.
 _RESCORED = qe.SearchParams(quantization=qe.QuantizationSearchParams(rescore=True, oversampling=OVERSAMPLING))
 
-#: Points per engine update. The engine keeps the GIL through an update (about 25 µs a point at 512
-#: dimensions), so a search in another thread of this process waits for one slice at most.
+#: Points per engine update. The engine keeps the GIL through an update, so a search in another thread
+#: of this process waits for one slice at most.
 UPDATE_SLICE = 32
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$")
@@ -553,8 +553,8 @@ def _layout(directory: Path, shard: qe.EdgeShard) -> tuple[dict[str, object], li
 
 def _copy_file(source: str, target: str) -> str:
     """``shutil.copytree``'s copy function, keeping the holes of sparse files: the engine preallocates its
-    pages and WAL segments as sparse files (32 MiB each), which a plain copy writes out in full (a
-    2,000-product collection took 17 times its disk space). No package copies sparse files; the standard
+    pages and WAL segments as sparse files, which a plain copy writes out in full (many times a small
+    collection's disk space). No package copies sparse files; the standard
     library has the system calls (Linux), and elsewhere this is a plain copy."""
     if not hasattr(os, "SEEK_DATA") or not hasattr(os, "copy_file_range"):
         return shutil.copy2(source, target)
