@@ -79,6 +79,9 @@ _CHECKSUM = 8
 _CHUNK = 500
 #: Use times are recorded to the minute: a hit writes only if the row was last used earlier.
 _USE_RESOLUTION = 60
+#: A writer waits for another (a thread, a worker process) up to 30 s: on a loaded machine 5 s ran out,
+#: and the cache then stood aside for a minute.
+_BUSY_TIMEOUT = 30.0
 
 
 class VectorCache(Protocol):
@@ -129,6 +132,24 @@ class VectorCacheStats(TypedDict):
     misses: int
     errors: int
     path: str
+
+
+def _switch_to_wal(conn: sqlite3.Connection) -> None:
+    """Put the file in WAL mode, waiting for another connection doing the same.
+
+    SQLite answers "database is locked" at once, without its busy handler, when two connections switch a
+    new file to WAL together (one in 7 opens of two threads did, on this project's machine); the cache
+    then stood aside for a minute. So the switch is retried here, within the same deadline as a write.
+    """
+    deadline = time.monotonic() + _BUSY_TIMEOUT
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 class SQLiteVectorCache:
@@ -205,17 +226,18 @@ class SQLiteVectorCache:
             return self._conn
         self._conn = None  # a connection inherited through fork() must not be used (nor closed) here
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # a writer waits for another (a thread, a worker process) up to 30 s: on a loaded machine 5 s ran
-        # out, and the cache then stood aside for a minute
-        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(conn)
             # NORMAL: a power cut may lose the last writes (a cache can afford that), never corrupt the file.
             conn.execute("PRAGMA synchronous=NORMAL")
+            # one write transaction: two connections creating the schema of a new file wait for each other
+            conn.execute("BEGIN IMMEDIATE")
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, value BLOB NOT NULL, used INTEGER NOT NULL)"
             )
             conn.execute("CREATE INDEX IF NOT EXISTS vectors_used ON vectors (used)")
+            conn.execute("COMMIT")
         except BaseException:
             conn.close()
             raise
