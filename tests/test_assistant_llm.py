@@ -63,7 +63,7 @@ def scripted(*replies: Reply) -> Callable[[Request], Reply]:
 
 
 def llm_assistant(shop: FileShop, server: LocalServer, **changes: Any) -> SalesAssistant:
-    settings = LLMSettings(base_url=server.url + "/v1", model="stand-in", timeout=2.0, max_retries=0)
+    settings = LLMSettings(base_url=server.url + "/v1", model="stand-in", timeout=30.0, max_retries=0)
     calls = changes.pop("max_llm_calls", 4)
     return SalesAssistant(
         shop.catalog, shop.rules, mode="llm", llm=LLMSettings(**{**settings.__dict__, **changes}), max_llm_calls=calls

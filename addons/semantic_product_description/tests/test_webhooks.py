@@ -1,7 +1,7 @@
 # Copyright 2025 Odoo Search Lib contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -200,15 +200,19 @@ class TestWebhooks(WebhookTestMixin, TransactionCase):
         endpoint = self._endpoint(receiver, events=["product.created"])
         self._create_product("Numbat Tray")
         delivery = self._deliveries(endpoint)
-        before = fields.Datetime.now()
+        before = datetime.now()  # naive UTC, as Odoo keeps datetimes
         with mute_logger(DELIVERY_LOGGER):
             self._run_jobs()
+        after = datetime.now()
         self.assertEqual(delivery.state, "failed")
         self.assertEqual(delivery.attempts, 1)
         self.assertIn("HTTP 500", delivery.last_error)
         self.assertIn('"status": 500', delivery.last_error)  # the receiver's answer, kept by the job
-        delay = (delivery.next_attempt_at - before).total_seconds()
-        self.assertTrue(RETRY_SCHEDULE[0] * 0.8 - 1 <= delay <= RETRY_SCHEDULE[0] * 1.2 + 1, delay)
+        # the retry is due the schedule's first delay (+-20 %) after the attempt, which ran between before
+        # and after; the job keeps its due time to the second
+        earliest = before + timedelta(seconds=RETRY_SCHEDULE[0] * 0.8 - 1)
+        latest = after + timedelta(seconds=RETRY_SCHEDULE[0] * 1.2 + 1)
+        self.assertTrue(earliest <= delivery.next_attempt_at <= latest, (earliest, delivery.next_attempt_at, latest))
         # one state machine: the retry schedule is the job's
         self.assertEqual((delivery.job_id.state, delivery.job_id.retry), ("pending", 1))
         self.assertEqual(delivery.job_id.channel, "root.semantic.webhook")
