@@ -135,8 +135,11 @@ class SemanticSearchService(models.AbstractModel):
         the same for every request of the database, or the index would be reopened, and queries
         analysed in another language than the catalogue was indexed in.
         """
-        main = self.env.ref("base.main_company", raise_if_not_found=False)
-        lang = (main and main.sudo().partner_id.lang) or "en_US"
+        # the id from ir.model.data's cache: env.ref() would check with a query that the company exists,
+        # and every product write that sends a webhook asks for this language
+        main_id = self.env["ir.model.data"]._xmlid_to_res_id("base.main_company", raise_if_not_found=False)
+        main = self.env["res.company"].sudo().browse(main_id)
+        lang = (main_id and main.partner_id.lang) or "en_US"
         return "pt" if lang.lower().startswith("pt") else "en"
 
     @api.model

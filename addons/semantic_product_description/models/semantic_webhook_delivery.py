@@ -92,11 +92,11 @@ _INSERT_QUERY = """
                %(uid)s, (now() at time zone 'UTC'), %(uid)s, (now() at time zone 'UTC')
           FROM live
          WHERE live.delivery_id NOT IN (SELECT incoming_id FROM coalesced)
-     RETURNING id
+     RETURNING id, event_type
     )
-    SELECT id, true FROM inserted
+    SELECT id, event_type FROM inserted
      UNION ALL
-    SELECT id, false FROM refreshed
+    SELECT id, NULL FROM refreshed
 """
 
 
@@ -308,16 +308,40 @@ class SemanticWebhookDelivery(models.Model):
             for row in rows
         )
         self.env.cr.execute(SQL(_INSERT_QUERY, values=values, uid=self.env.uid))
-        written = self.env.cr.fetchall()
+        written = self.env.cr.fetchall()  # (id, event type) of a new delivery, (id, None) of a refreshed one
         self.invalidate_model()
-        fresh = self.sudo().browse([delivery_id for delivery_id, is_new in written if is_new])
-        for delivery in fresh:
-            job = delivery.with_delay(
-                description=self.env._("Webhook %(event)s", event=delivery.event_type),
-                max_retries=len(RETRY_SCHEDULE) + 1,
-            )._job_deliver()
-            delivery.job_id = job.db_record()
-        return [delivery_id for delivery_id, _is_new in written]
+        jobs = [
+            (
+                delivery_id,
+                self.sudo()
+                .browse(delivery_id)
+                .with_delay(
+                    description=self.env._("Webhook %(event)s", event=event_type),
+                    max_retries=len(RETRY_SCHEDULE) + 1,
+                )
+                ._job_deliver()
+                .uuid,
+            )
+            for delivery_id, event_type in written
+            if event_type
+        ]
+        if jobs:
+            # queue_job creates each job's row at once: one statement links them all (rather than a
+            # lookup of each job by its uuid, and an update of each delivery)
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE semantic_webhook_delivery delivery
+                       SET job_id = job.id
+                      FROM (VALUES %s) AS new (delivery_id, uuid)
+                      JOIN queue_job job ON job.uuid = new.uuid
+                     WHERE delivery.id = new.delivery_id
+                    """,
+                    SQL(", ").join(SQL("(%s::int4, %s::varchar)", delivery_id, uuid) for delivery_id, uuid in jobs),
+                )
+            )
+            self.invalidate_model(["job_id"])
+        return [delivery_id for delivery_id, _event_type in written]
 
     # ------------------------------------------------------------------
     # Delivery (job on root.semantic.webhook)

@@ -116,6 +116,26 @@ class TestWebhooks(WebhookTestMixin, TransactionCase):
         product.name = "Possum Plate 2"
         self.assertFalse(self.Delivery.search([]))
 
+    def test_each_delivery_costs_only_its_job(self):
+        endpoint = self._endpoint(url="https://1.1.1.1/hook", events=["product.updated"])
+        products = [self._create_product(f"Bilby Mug {n}") for n in range(6)]
+        Delivery = self.Delivery
+        Delivery._enqueue_product_event("product.updated", products[0])  # warm the caches
+        self.env.flush_all()
+        queries = []
+        for batch in (products[1], self.env["product.template"].union(*products[2:])):
+            before = self.env.cr.sql_log_count
+            Delivery._enqueue_product_event("product.updated", batch)
+            self.env.flush_all()
+            queries.append(self.env.cr.sql_log_count - before)
+        # per delivery, queue_job's own two statements (its uuid lookup, its row) and nothing more
+        self.assertLessEqual(queries[1] - queries[0], 2 * 3, queries)
+        deliveries = self._deliveries(endpoint)
+        self.assertEqual(len(deliveries), 6)
+        for delivery in deliveries:  # each linked to its own job, in one statement
+            self.assertEqual(delivery.job_id.records, delivery)
+            self.assertEqual(delivery.job_id.name, "Webhook product.updated")
+
     def test_repeated_edits_coalesce_until_attempted(self):
         receiver = self._receiver(statuses=[500])
         endpoint = self._endpoint(receiver, events=["product.updated"])
