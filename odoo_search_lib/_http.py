@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
 import ssl
@@ -262,6 +263,17 @@ class _Deadline:
         self._timer.cancel()
 
 
+@functools.cache
+def _default_ssl_context() -> ssl.SSLContext:
+    """The verifying TLS context of every request that brings none: one per process.
+
+    Loading the system's CA certificates was most of a webhook delivery's time in Odoo, for plain
+    ``http://`` URLs too, when each request made its own. A context is safe to share between threads;
+    CA certificates installed later are trusted after a restart.
+    """
+    return ssl.create_default_context()
+
+
 def _pinned_session(
     target: _Target,
     allowed: _AllowList,
@@ -313,7 +325,7 @@ def _pinned_session(
 
     class PinnedAdapter(HTTPAdapter):
         def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: object) -> None:
-            pool_kwargs["ssl_context"] = ssl_context or ssl.create_default_context()
+            pool_kwargs["ssl_context"] = ssl_context or _default_ssl_context()
             super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
             self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TLSPool}
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from odoo_search_lib import _http
 from odoo_search_lib.exceptions import (
     DeliveryError,
     InvalidInputError,
@@ -656,6 +657,27 @@ def test_deliver_https_checks_the_certificate_against_the_original_host(
     )
     assert by_ip.status is None and by_ip.error  # the certificate names localhost, not 127.0.0.1
     assert len(received) == 1
+
+
+def test_deliveries_share_one_verifying_context(
+    tls_receiver: tuple[str, ssl.SSLContext, list[dict[str, str]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading the system's CA certificates for every delivery cost more than the delivery itself."""
+    url, _context, received = tls_receiver
+    made: list[ssl.SSLContext] = []
+    real = ssl.create_default_context
+
+    def counting(*args: object, **kwargs: object) -> ssl.SSLContext:
+        made.append(real(*args, **kwargs))  # type: ignore[arg-type]
+        return made[-1]
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    _http._default_ssl_context.cache_clear()  # made within this test, so it is counted
+    for attempt in range(3):  # the shared context still refuses the self-signed certificate, each time
+        untrusted = deliver(url, generate_secret(), b"{}", msg_id=f"msg_{attempt}", allow=["localhost"], timeout=30)
+        assert untrusted.status is None and "certificate" in (untrusted.error or "").lower()
+    assert len(made) == 1
+    assert received == []
 
 
 # --------------------------------------------------------------------------- retry schedule
