@@ -138,8 +138,8 @@ def _switch_to_wal(conn: sqlite3.Connection) -> None:
     """Put the file in WAL mode, waiting for another connection doing the same.
 
     SQLite answers "database is locked" at once, without its busy handler, when two connections switch a
-    new file to WAL together (one in 7 opens of two threads did, on this project's machine); the cache
-    then stood aside for a minute. So the switch is retried here, within the same deadline as a write.
+    new file to WAL together (two threads opening a new cache often did); the cache then stood aside for
+    a minute. So the switch is retried here, within the same deadline as a write.
     """
     deadline = time.monotonic() + _BUSY_TIMEOUT
     while True:
