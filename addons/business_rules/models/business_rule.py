@@ -179,13 +179,15 @@ class BusinessRule(models.Model):
         return super().unlink()
 
     def _business_rule_enqueue(self):
-        """Queue sync jobs for these rules, in the current transaction."""
+        """Queue sync jobs for these rules, in the current transaction (a person's edit goes first)."""
         if not self or self.env.context.get("semantic_search_no_enqueue"):
             return
+        priority = self.env["semantic.search.service"]._sync_job_priority(len(self))
         for chunk in split_every(SYNC_CHUNK_SIZE, sorted(self.ids)):
             self.browse(chunk).sudo().with_delay(
                 description=self.env._("Semantic search: sync %(count)s business rule(s)", count=len(chunk)),
                 identity_key=identity_exact,
+                priority=priority,
             )._business_rule_job_sync()
 
     def _business_rule_job_sync(self):

@@ -3,6 +3,8 @@
 from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase, tagged
 
+from odoo.addons.semantic_product_description.models.semantic_search_service import EDIT_SYNC_PRIORITY
+
 from .common import BusinessRulesTestMixin
 
 
@@ -18,7 +20,7 @@ class TestBusinessRule(BusinessRulesTestMixin, TransactionCase):
             "Frete grátis", "<p>Frete grátis para compras acima de R$ 299 em todo o Brasil.</p>", "delivery"
         )
         job = self._semantic_jobs(method_name="_business_rule_job_sync")
-        self.assertEqual((len(job), job.channel), (1, "root.semantic.index"))
+        self.assertEqual((len(job), job.channel, job.priority), (1, "root.semantic.index", EDIT_SYNC_PRIORITY))
         self.assertEqual(rule.index_state, "pending")
         self._run_jobs()
         self.assertEqual(rule.index_state, "indexed")

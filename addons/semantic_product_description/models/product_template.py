@@ -224,14 +224,17 @@ class ProductTemplate(models.Model):
 
         A job makes the index match the products as they are when it runs (indexed, or removed
         when archived, not for sale or deleted), so one job kind serves every change; repeated
-        edits of the same products coalesce while the job waits (identity key).
+        edits of the same products coalesce while the job waits (identity key). A small write
+        (a person's edit) goes before the chunks of big ones.
         """
         if not self or self.env.context.get("semantic_search_no_enqueue"):
             return
+        priority = self.env["semantic.search.service"]._sync_job_priority(len(self))
         for chunk in split_every(SYNC_CHUNK_SIZE, sorted(self.ids)):
             self.browse(chunk).sudo().with_delay(
                 description=self.env._("Semantic search: sync %(count)s product(s)", count=len(chunk)),
                 identity_key=identity_exact,
+                priority=priority,
             )._semantic_job_sync()
 
     @api.model

@@ -88,6 +88,11 @@ DEFAULTS = {
 }
 
 PRODUCT_DOC_PREFIX = "product.template,"
+#: A write of at most this many records is a person's edit (a form, a few lines of a list): its sync job
+#: gets :data:`EDIT_SYNC_PRIORITY`, ahead of the chunks of imports and mass updates on the same channel.
+EDIT_MAX_RECORDS = 20
+#: queue_job runs lower numbers first within a channel; its default is 10.
+EDIT_SYNC_PRIORITY = 5
 
 
 class SemanticSearchService(models.AbstractModel):
@@ -444,6 +449,15 @@ class SemanticSearchService(models.AbstractModel):
     # ------------------------------------------------------------------
     # Indexing (run by jobs: see product_template._semantic_job_sync and semantic.reindex.run)
     # ------------------------------------------------------------------
+
+    @api.model
+    def _sync_job_priority(self, count):
+        """The queue_job priority of the sync jobs of a write of ``count`` records (``None``: the default).
+
+        A rename must not wait behind the 200-product chunks a price import just queued on
+        ``root.semantic.index`` (capacity 1): the person who made it is looking for it.
+        """
+        return EDIT_SYNC_PRIORITY if count <= EDIT_MAX_RECORDS else None
 
     @contextlib.contextmanager
     def _retry_on_outage(self):

@@ -15,12 +15,14 @@ from odoo import Command, fields
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.queue_job.job import DEFAULT_PRIORITY
 from odoo.addons.queue_job.jobrunner.channels import ChannelManager
 
 from odoo_search_lib.embeddings.parallel import POOL_MIN_TEXTS
 from odoo_search_lib.vectorcache import FILE_NAME
 
 from ..models import semantic_reindex_run
+from ..models.semantic_search_service import EDIT_SYNC_PRIORITY
 from .common import SemanticSearchTestMixin, free_port
 
 #: The [queue_job] channels line odoo.conf.example recommends.
@@ -46,6 +48,7 @@ class TestSemanticJobs(SemanticSearchTestMixin, TransactionCase):
         job = self._sync_jobs(product)
         self.assertEqual(len(job), 1)
         self.assertEqual((job.channel, job.state), ("root.semantic.index", "pending"))
+        self.assertEqual(job.priority, EDIT_SYNC_PRIORITY)  # a person's edit: before the chunks of big writes
         self.assertEqual(product.semantic_index_state, "pending")
         self.assertGreaterEqual(self._run_jobs(), 1)
         self.assertEqual(job.state, "done")
@@ -89,6 +92,7 @@ class TestSemanticJobs(SemanticSearchTestMixin, TransactionCase):
             lambda job: set(job.records.ids) & set(products.ids)
         )
         self.assertEqual(sorted(len(job.records) for job in jobs), [50, 200, 200])
+        self.assertEqual(set(jobs.mapped("priority")), {DEFAULT_PRIORITY})  # behind the edits of people
         self.assertEqual(products[:3].mapped("semantic_index_state"), ["pending"] * 3)
         self._run_jobs()
         self.assertEqual(set(products.mapped("semantic_index_state")), {"indexed"})
@@ -275,6 +279,23 @@ class TestSemanticJobs(SemanticSearchTestMixin, TransactionCase):
         manager.notify("db", "root.semantic.index", "index1", 3, 0, 10, 0, "pending")
         started = [job.uuid for job in manager.get_jobs_to_run(now)]
         self.assertEqual(sorted(started), ["index1", "reply1"])
+
+    def test_an_edit_syncs_before_the_chunks_of_an_import(self):
+        """queue_job's own channel manager starts a person's edit before the chunks queued earlier."""
+        imported = self.env["product.template"].create(
+            [{"name": f"Imported Ladle {n}", "categ_id": self.category.id} for n in range(450)]
+        )
+        edited = self._create_product("Ibis Kettle")
+        manager = ChannelManager()
+        manager.simple_configure(RECOMMENDED_CHANNELS)
+        jobs = self._semantic_jobs(method_name="_semantic_job_sync").filtered(
+            lambda job: set(job.records.ids) & set((imported | edited).ids)
+        )
+        self.assertEqual(len(jobs), 4)
+        for job in jobs.sorted("id"):  # the import's chunks were queued first
+            manager.notify("db", job.channel, job.uuid, job.id, job.id, job.priority, None, "pending")
+        started = [job.uuid for job in manager.get_jobs_to_run(1_000_000.0)]
+        self.assertEqual(started, self._sync_jobs(edited).mapped("uuid"))  # capacity 1: the edit alone
 
     def test_time_budget_of_a_rebuild_chunk(self):
         # at the embedder's speed (>= 400 products/s) a chunk is seconds, far below limit_time_real (120 s)
