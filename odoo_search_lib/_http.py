@@ -265,13 +265,19 @@ class _Deadline:
 
 @functools.cache
 def _default_ssl_context() -> ssl.SSLContext:
-    """The verifying TLS context of every request that brings none: one per process.
+    """The verifying TLS context of every request that brings none: one per process, never changed after.
 
-    Loading the system's CA certificates was most of a webhook delivery's time in Odoo, for plain
-    ``http://`` URLs too, when each request made its own. A context is safe to share between threads;
-    CA certificates installed later are trusted after a restart.
+    It trusts what ``requests`` trusts by default (the system's roots and certifi's bundle), loaded once:
+    loading the system's CA certificates was most of a webhook delivery's time in Odoo, for plain
+    ``http://`` URLs too, when each request made its own. Certificate and host name checks are on
+    (``ssl.create_default_context``); the adapter below never asks urllib3 to load more roots into it.
+    Roots installed later are trusted after a restart.
     """
-    return ssl.create_default_context()
+    from requests.utils import DEFAULT_CA_BUNDLE_PATH
+
+    context = ssl.create_default_context()
+    context.load_verify_locations(DEFAULT_CA_BUNDLE_PATH)
+    return context
 
 
 def _pinned_session(
@@ -328,6 +334,12 @@ def _pinned_session(
             pool_kwargs["ssl_context"] = ssl_context or _default_ssl_context()
             super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
             self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TLSPool}
+
+        def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+            # certificates required, as requests sets; but the pool's context holds its roots already:
+            # requests would have urllib3 load certifi's bundle into that shared context on every connection
+            super().cert_verify(conn, url, verify, cert)
+            conn.ca_certs = conn.ca_cert_dir = None
 
     adapter = PinnedAdapter(max_retries=0, pool_connections=1, pool_maxsize=1)
     session = requests.Session()

@@ -662,22 +662,37 @@ def test_deliver_https_checks_the_certificate_against_the_original_host(
 def test_deliveries_share_one_verifying_context(
     tls_receiver: tuple[str, ssl.SSLContext, list[dict[str, str]]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Loading the system's CA certificates for every delivery cost more than the delivery itself."""
-    url, _context, received = tls_receiver
+    """Loading CA certificates for every delivery cost more than the delivery itself: roots are loaded once."""
+    url, private_ca, received = tls_receiver
     made: list[ssl.SSLContext] = []
-    real = ssl.create_default_context
+    loads: list[object] = []
+    real_create, real_load = ssl.create_default_context, ssl.SSLContext.load_verify_locations
 
-    def counting(*args: object, **kwargs: object) -> ssl.SSLContext:
-        made.append(real(*args, **kwargs))  # type: ignore[arg-type]
+    def counting_create(*args: object, **kwargs: object) -> ssl.SSLContext:
+        made.append(real_create(*args, **kwargs))  # type: ignore[arg-type]
         return made[-1]
 
-    monkeypatch.setattr(ssl, "create_default_context", counting)
+    def counting_load(context: ssl.SSLContext, *args: object, **kwargs: object) -> None:
+        loads.append(args or kwargs)
+        real_load(context, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ssl, "create_default_context", counting_create)
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counting_load)
     _http._default_ssl_context.cache_clear()  # made within this test, so it is counted
     for attempt in range(3):  # the shared context still refuses the self-signed certificate, each time
         untrusted = deliver(url, generate_secret(), b"{}", msg_id=f"msg_{attempt}", allow=["localhost"], timeout=30)
         assert untrusted.status is None and "certificate" in (untrusted.error or "").lower()
-    assert len(made) == 1
+    assert len(made) == 1 and len(loads) == 1  # certifi's bundle, once
+    shared = _http._default_ssl_context()
+    assert (shared.verify_mode, shared.check_hostname) == (ssl.CERT_REQUIRED, True)
     assert received == []
+    # a context of the caller's (a private CA) is used as it is: nothing is loaded into it either
+    for attempt in range(2):
+        trusted = deliver(
+            url, generate_secret(), b"{}", msg_id=f"msg_p{attempt}", allow=["localhost"], ssl_context=private_ca
+        )
+        assert trusted.ok, trusted.error
+    assert len(loads) == 1 and len(received) == 2
 
 
 # --------------------------------------------------------------------------- retry schedule
