@@ -231,13 +231,15 @@ class SQLiteVectorCache:
             _switch_to_wal(conn)
             # NORMAL: a power cut may lose the last writes (a cache can afford that), never corrupt the file.
             conn.execute("PRAGMA synchronous=NORMAL")
-            # one write transaction: two connections creating the schema of a new file wait for each other
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, value BLOB NOT NULL, used INTEGER NOT NULL)"
-            )
-            conn.execute("CREATE INDEX IF NOT EXISTS vectors_used ON vectors (used)")
-            conn.execute("COMMIT")
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'vectors_used'").fetchone():
+                # one write transaction: two connections creating the schema of a new file wait for each other
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS vectors "
+                    "(key BLOB PRIMARY KEY, value BLOB NOT NULL, used INTEGER NOT NULL)"
+                )
+                conn.execute("CREATE INDEX IF NOT EXISTS vectors_used ON vectors (used)")
+                conn.execute("COMMIT")
         except BaseException:
             conn.close()
             raise

@@ -46,14 +46,15 @@ class SlowEmbedder(HashingEmbedder):
 
 
 class AnnouncedSlowEmbedder(SlowEmbedder):
-    """A :class:`SlowEmbedder` that announces in ``directory`` that a worker has started embedding."""
+    """A :class:`SlowEmbedder` that announces in ``directory`` that a worker has started embedding a job's part."""
 
     def __init__(self, directory: Path) -> None:
         super().__init__()
         self.directory = directory
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        (self.directory / "embedding").touch()
+        if len(texts) > 1:  # not the single text a worker embeds when it starts (its warm-up)
+            (self.directory / "embedding").touch()
         return super().embed_documents(texts)
 
 
