@@ -14,7 +14,7 @@ import os
 import urllib.parse
 
 from odoo import api, fields, models, tools
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import MissingError, UserError, ValidationError
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -88,8 +88,8 @@ DEFAULTS = {
 }
 
 PRODUCT_DOC_PREFIX = "product.template,"
-#: A write of at most this many records is a person's edit (a form, a few lines of a list): its sync job
-#: gets :data:`EDIT_SYNC_PRIORITY`, ahead of the chunks of imports and mass updates on the same channel.
+#: A write of at most this many records, not an import, is a person's edit (a form, a few lines of a list):
+#: its sync job gets :data:`EDIT_SYNC_PRIORITY`, ahead of the chunks of mass updates on the same channel.
 EDIT_MAX_RECORDS = 20
 #: queue_job runs lower numbers first within a channel; its default is 10.
 EDIT_SYNC_PRIORITY = 5
@@ -143,8 +143,10 @@ class SemanticSearchService(models.AbstractModel):
         # the id from ir.model.data's cache: env.ref() would check with a query that the company exists,
         # and every product write that sends a webhook asks for this language
         main_id = self.env["ir.model.data"]._xmlid_to_res_id("base.main_company", raise_if_not_found=False)
-        main = self.env["res.company"].sudo().browse(main_id)
-        lang = (main_id and main.partner_id.lang) or "en_US"
+        try:
+            lang = (main_id and self.env["res.company"].sudo().browse(main_id).partner_id.lang) or "en_US"
+        except MissingError:  # an external id left behind by SQL: as when there is none
+            lang = "en_US"
         return "pt" if lang.lower().startswith("pt") else "en"
 
     @api.model
@@ -452,11 +454,15 @@ class SemanticSearchService(models.AbstractModel):
 
     @api.model
     def _sync_job_priority(self, count):
-        """The queue_job priority of the sync jobs of a write of ``count`` records (``None``: the default).
+        """The queue_job priority of the sync jobs of one write of ``count`` records (``None``: the default).
 
-        A rename must not wait behind the 200-product chunks a price import just queued on
-        ``root.semantic.index`` (capacity 1): the person who made it is looking for it.
+        A rename must not wait behind the 200-product chunks a mass update just queued on
+        ``root.semantic.index`` (capacity 1): the person who made it is looking for it. An import
+        writes its rows one at a time: those keep the default, or a person's edit would wait behind
+        a thousand of them.
         """
+        if self.env.context.get("import_file"):
+            return None
         return EDIT_SYNC_PRIORITY if count <= EDIT_MAX_RECORDS else None
 
     @contextlib.contextmanager

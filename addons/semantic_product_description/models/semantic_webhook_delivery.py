@@ -340,7 +340,7 @@ class SemanticWebhookDelivery(models.Model):
                     SQL(", ").join(SQL("(%s::int4, %s::varchar)", delivery_id, uuid) for delivery_id, uuid in jobs),
                 )
             )
-            self.invalidate_model(["job_id"])
+            self.invalidate_model()  # job_id, and what is computed from it
         return [delivery_id for delivery_id, _event_type in written]
 
     # ------------------------------------------------------------------

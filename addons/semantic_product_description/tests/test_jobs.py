@@ -297,6 +297,12 @@ class TestSemanticJobs(SemanticSearchTestMixin, TransactionCase):
         started = [job.uuid for job in manager.get_jobs_to_run(1_000_000.0)]
         self.assertEqual(started, self._sync_jobs(edited).mapped("uuid"))  # capacity 1: the edit alone
 
+    def test_an_import_writing_rows_one_at_a_time_is_not_an_edit(self):
+        product = self._create_product("Ibis Teapot")
+        self._run_jobs()
+        product.with_context(import_file=True).write({"name": "Ibis Teapot 2"})
+        self.assertEqual(self._sync_jobs(product).priority, DEFAULT_PRIORITY)
+
     def test_time_budget_of_a_rebuild_chunk(self):
         # at the embedder's speed (>= 400 products/s) a chunk is seconds, far below limit_time_real (120 s)
         self.assertLessEqual(semantic_reindex_run.CHUNK_SIZE / 400, 10)
