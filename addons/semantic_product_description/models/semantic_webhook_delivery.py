@@ -310,21 +310,19 @@ class SemanticWebhookDelivery(models.Model):
         self.env.cr.execute(SQL(_INSERT_QUERY, values=values, uid=self.env.uid))
         written = self.env.cr.fetchall()  # (id, event type) of a new delivery, (id, None) of a refreshed one
         self.invalidate_model()
-        jobs = [
-            (
-                delivery_id,
-                self.sudo()
-                .browse(delivery_id)
-                .with_delay(
-                    description=self.env._("Webhook %(event)s", event=event_type),
-                    max_retries=len(RETRY_SCHEDULE) + 1,
+        jobs = []  # (delivery id, its job's uuid) of each new delivery
+        for delivery_id, event_type in written:
+            if event_type:
+                job = (
+                    self.sudo()
+                    .browse(delivery_id)
+                    .with_delay(
+                        description=self.env._("Webhook %(event)s", event=event_type),
+                        max_retries=len(RETRY_SCHEDULE) + 1,
+                    )
+                    ._job_deliver()
                 )
-                ._job_deliver()
-                .uuid,
-            )
-            for delivery_id, event_type in written
-            if event_type
-        ]
+                jobs.append((delivery_id, job.uuid))
         if jobs:
             # queue_job creates each job's row at once: one statement links them all (rather than a
             # lookup of each job by its uuid, and an update of each delivery)
